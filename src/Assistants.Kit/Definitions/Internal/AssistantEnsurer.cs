@@ -1,0 +1,209 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Assistants.Kit.Diagnostics.Internal;
+using Assistants.Kit.Protocols.Internal;
+using Assistants.Kit.Tools.Internal;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Assistants.Kit.Definitions.Internal;
+
+/// <summary>An assistant the kit made sure exists on the server.</summary>
+internal sealed record EnsuredAssistant(string Id, string Version, AssistantSpec Spec);
+
+/// <summary>
+/// Makes an assistant definition exist on the server, idempotently: by the ID in the kit's store, else by the
+/// definition's name and hash kept in the assistant's metadata (listing is paged with no metadata filter, so the kit
+/// scans, then caches per process); creates it when missing, updates it when the definition changed. Two processes
+/// racing converge: after creating, the kit lists again, keeps the oldest (<c>created_at</c>, then ID), deletes the others.
+/// </summary>
+internal sealed class AssistantEnsurer
+{
+    public const string NameKey = "kit_def_name";
+    public const string VersionKey = "kit_def_version";
+
+    private readonly IProtocolBackend _backend;
+    private readonly IConversationStore _store;
+    private readonly IToolCallExecutor? _tools;
+    private readonly AssistantsKitOptions _options;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<string, EnsuredAssistant> _cache = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
+
+    public AssistantEnsurer(
+        IProtocolBackend backend,
+        IConversationStore store,
+        IOptions<AssistantsKitOptions> options,
+        TimeProvider timeProvider,
+        ILogger<AssistantRunner> logger,
+        IToolCallExecutor? tools = null)
+    {
+        _backend = backend;
+        _store = store;
+        _tools = tools;
+        _options = options.Value;
+        _timeProvider = timeProvider;
+        _logger = logger;
+    }
+
+    public AssistantSpec BuildSpec(AssistantDefinition definition)
+    {
+        var allTools = _tools?.Tools ?? [];
+        IReadOnlyList<FunctionToolSpec> tools;
+        if (definition.Tools.Count == 0)
+        {
+            tools = allTools;
+        }
+        else
+        {
+            var byName = allTools.ToDictionary(t => t.Name, StringComparer.Ordinal);
+            var missing = definition.Tools.Where(n => !byName.ContainsKey(n)).ToArray();
+            if (missing.Length > 0)
+            {
+                throw new InvalidOperationException(
+                    $"The assistant definition '{definition.Name}' names tools that are not registered: {string.Join(", ", missing)}.");
+            }
+
+            tools = [.. definition.Tools.Select(n => byName[n])];
+        }
+
+        var model = string.IsNullOrWhiteSpace(definition.Model) ? _options.DefaultModel : definition.Model;
+        var metadata = new Dictionary<string, string>(definition.Metadata, StringComparer.Ordinal);
+        var provisional = new AssistantSpec(definition, model, tools, string.Empty, metadata);
+        var version = ComputeVersion(provisional);
+        metadata[NameKey] = definition.Name;
+        metadata[VersionKey] = version;
+        return provisional with { Version = version, Metadata = metadata };
+    }
+
+    /// <summary>The definition's version: a hash of everything that goes on the wire except the kit's own metadata.</summary>
+    internal static string ComputeVersion(AssistantSpec spec)
+    {
+        var body = AssistantsProtocolBackend.AssistantBody(spec, includeModel: true);
+        if (body["metadata"] is JsonObject metadata)
+        {
+            metadata.Remove(NameKey);
+            metadata.Remove(VersionKey);
+        }
+
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(body.ToJsonString()));
+        return Convert.ToHexStringLower(hash)[..16];
+    }
+
+    public void Invalidate(string name) => _cache.TryRemove(name, out _);
+
+    public async Task<EnsuredAssistant> EnsureAsync(AssistantDefinition definition, CancellationToken cancellationToken)
+    {
+        var spec = BuildSpec(definition);
+        if (_cache.TryGetValue(definition.Name, out var cached) && cached.Version == spec.Version)
+        {
+            return cached;
+        }
+
+        var gate = _locks.GetOrAdd(definition.Name, static _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_cache.TryGetValue(definition.Name, out cached) && cached.Version == spec.Version)
+            {
+                return cached;
+            }
+
+            var ensured = await EnsureCoreAsync(spec, cancellationToken).ConfigureAwait(false);
+            _cache[definition.Name] = ensured;
+            await _store.SaveAssistantAsync(
+                new AssistantRecord(definition.Name, _backend.Protocol, ensured.Id, ensured.Version, _timeProvider.GetUtcNow()),
+                cancellationToken).ConfigureAwait(false);
+            return ensured;
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task<EnsuredAssistant> EnsureCoreAsync(AssistantSpec spec, CancellationToken cancellationToken)
+    {
+        var name = spec.Definition.Name;
+
+        // 1. The ID the kit stored.
+        var record = await _store.GetAssistantAsync(name, _backend.Protocol, cancellationToken).ConfigureAwait(false);
+        if (record is not null)
+        {
+            var server = await _backend.GetAssistantAsync(record.AssistantId, cancellationToken).ConfigureAwait(false);
+            if (server is not null)
+            {
+                return await UpToDateAsync(server, spec, cancellationToken).ConfigureAwait(false);
+            }
+
+            KitLog.AssistantMissing(_logger, record.AssistantId, name);
+        }
+
+        // 2. Scan the server for an assistant carrying this definition's name (prefer the same version, then the newest).
+        var candidates = await FindByNameAsync(name, cancellationToken).ConfigureAwait(false);
+        var sameVersion = Oldest(candidates.Where(c => c.Metadata.GetValueOrDefault(VersionKey) == spec.Version));
+        if (sameVersion is not null)
+        {
+            return new EnsuredAssistant(sameVersion.Id, spec.Version, spec);
+        }
+
+        var newest = candidates.OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Id, StringComparer.Ordinal).FirstOrDefault();
+        if (newest is not null)
+        {
+            return await UpToDateAsync(newest, spec, cancellationToken).ConfigureAwait(false);
+        }
+
+        // 3. Create, then converge with anyone who raced us.
+        var created = await _backend.CreateAssistantAsync(spec, cancellationToken).ConfigureAwait(false);
+        KitLog.AssistantCreated(_logger, created.Id, name, spec.Version);
+        var all = await FindByNameAsync(name, cancellationToken).ConfigureAwait(false);
+        var same = all.Where(c => c.Metadata.GetValueOrDefault(VersionKey) == spec.Version).ToList();
+        if (same.All(c => c.Id != created.Id))
+        {
+            same.Add(created);
+        }
+
+        var keep = Oldest(same)!;
+        foreach (var duplicate in same.Where(c => c.Id != keep.Id))
+        {
+            if (await _backend.DeleteAssistantAsync(duplicate.Id, cancellationToken).ConfigureAwait(false))
+            {
+                KitLog.AssistantDuplicateDeleted(_logger, duplicate.Id, name, keep.Id);
+            }
+        }
+
+        return new EnsuredAssistant(keep.Id, spec.Version, spec);
+    }
+
+    private async Task<EnsuredAssistant> UpToDateAsync(ServerAssistant server, AssistantSpec spec, CancellationToken cancellationToken)
+    {
+        if (server.Metadata.GetValueOrDefault(VersionKey) == spec.Version)
+        {
+            return new EnsuredAssistant(server.Id, spec.Version, spec);
+        }
+
+        var updated = await _backend.UpdateAssistantAsync(server.Id, spec, cancellationToken).ConfigureAwait(false);
+        KitLog.AssistantUpdated(_logger, updated.Id, spec.Definition.Name, spec.Version);
+        return new EnsuredAssistant(updated.Id, spec.Version, spec);
+    }
+
+    private async Task<List<ServerAssistant>> FindByNameAsync(string name, CancellationToken cancellationToken)
+    {
+        var found = new List<ServerAssistant>();
+        await foreach (var assistant in _backend.ListAssistantsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (assistant.Metadata.GetValueOrDefault(NameKey) == name)
+            {
+                found.Add(assistant);
+            }
+        }
+
+        return found;
+    }
+
+    private static ServerAssistant? Oldest(IEnumerable<ServerAssistant> assistants) =>
+        assistants.OrderBy(a => a.CreatedAt).ThenBy(a => a.Id, StringComparer.Ordinal).FirstOrDefault();
+}

@@ -1,0 +1,85 @@
+using Assistants.Kit.Tools.Internal;
+
+namespace Assistants.Kit.Protocols.Internal;
+
+/// <summary>A run as the engine sees it, whatever the protocol.</summary>
+internal sealed record RunSnapshot(
+    string Id,
+    string ThreadId,
+    string AssistantId,
+    RunStatus Status,
+    IReadOnlyList<ToolCallRequest> RequiredToolCalls,
+    RunError? LastError,
+    string? IncompleteReason,
+    TokenUsage? Usage,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? ExpiresAt,
+    string? Model,
+    IReadOnlyDictionary<string, string> Metadata,
+    TimeSpan? PollHint);
+
+/// <summary>The assistant as stored on the server.</summary>
+internal sealed record ServerAssistant(string Id, string? Name, DateTimeOffset CreatedAt, IReadOnlyDictionary<string, string> Metadata);
+
+/// <summary>An assistant definition resolved for the wire: model chosen, tools expanded, metadata including the kit's keys.</summary>
+internal sealed record AssistantSpec(
+    AssistantDefinition Definition,
+    string Model,
+    IReadOnlyList<FunctionToolSpec> FunctionTools,
+    string Version,
+    IReadOnlyDictionary<string, string> Metadata);
+
+/// <summary>What the engine asks for when it creates a run.</summary>
+internal sealed record RunRequest(
+    string ThreadId,
+    string AssistantId,
+    string OperationId,
+    AssistantSpec Assistant,
+    int? MaxCompletionTokens,
+    int? MaxPromptTokens,
+    int? TruncationLastMessages,
+    bool? ParallelToolCalls,
+    string? AdditionalInstructions,
+    string? ModelOverride,
+    IReadOnlyList<FunctionToolSpec>? ToolsOverride,
+    IReadOnlyDictionary<string, string> Metadata);
+
+/// <summary>
+/// The protocol seam: everything the run engine needs from the wire. The Assistants protocol implements it over
+/// <c>AssistantClient</c>; the Responses protocol over <c>ResponsesClient</c> + <c>ConversationClient</c>.
+/// Writes that may have landed are reconciled inside the implementation, never re-sent blindly.
+/// </summary>
+internal interface IProtocolBackend
+{
+    AssistantsProtocol Protocol { get; }
+
+    Task<ServerAssistant?> GetAssistantAsync(string assistantId, CancellationToken cancellationToken);
+
+    IAsyncEnumerable<ServerAssistant> ListAssistantsAsync(CancellationToken cancellationToken);
+
+    Task<ServerAssistant> CreateAssistantAsync(AssistantSpec spec, CancellationToken cancellationToken);
+
+    Task<ServerAssistant> UpdateAssistantAsync(string assistantId, AssistantSpec spec, CancellationToken cancellationToken);
+
+    Task<bool> DeleteAssistantAsync(string assistantId, CancellationToken cancellationToken);
+
+    Task<string> CreateThreadAsync(IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken);
+
+    Task<bool> ThreadExistsAsync(string threadId, CancellationToken cancellationToken);
+
+    /// <summary>Adds a user message carrying <paramref name="operationId"/> in its metadata (reconciled on ambiguous failure).</summary>
+    Task<AssistantMessage> AddUserMessageAsync(string threadId, string text, string operationId, CancellationToken cancellationToken);
+
+    /// <summary>Creates a run carrying <see cref="RunRequest.OperationId"/> in its metadata (reconciled on ambiguous failure).</summary>
+    Task<RunSnapshot> CreateRunAsync(RunRequest request, CancellationToken cancellationToken);
+
+    Task<RunSnapshot> GetRunAsync(string threadId, string runId, CancellationToken cancellationToken);
+
+    /// <summary>Submits every output of one <c>requires_action</c> at once (reconciled by re-reading the run).</summary>
+    Task<RunSnapshot> SubmitToolOutputsAsync(string threadId, string runId, IReadOnlyList<KeyValuePair<string, string>> outputs, CancellationToken cancellationToken);
+
+    Task<RunSnapshot> CancelRunAsync(string threadId, string runId, CancellationToken cancellationToken);
+
+    /// <summary>Gets the assistant messages a run added after the given user message, oldest first.</summary>
+    Task<IReadOnlyList<AssistantMessage>> GetRunMessagesAsync(string threadId, string runId, string? afterMessageId, CancellationToken cancellationToken);
+}

@@ -1,0 +1,86 @@
+using Assistants.Kit.Internal;
+using Assistants.Kit.Runs.Internal;
+
+namespace Assistants.Kit;
+
+/// <summary>
+/// The kit's entry point: runs a user message on a conversation (thread resolved through the
+/// <see cref="IConversationStore"/>), waits for the run with the adaptive poller, executes tool calls, and returns a
+/// kit-typed result. Registered as a singleton by <c>AddAssistantsKit</c>; thread-safe.
+/// </summary>
+/// <remarks>
+/// Outcomes by run status: <c>completed</c> → <see cref="RunResult"/>; <c>requires_action</c> → tool calls executed,
+/// outputs submitted, waiting continues (repeatedly); <c>incomplete</c> → <see cref="RunResult"/> with
+/// <see cref="RunResult.IncompleteReason"/>; <c>cancelled</c> and <c>expired</c> → <see cref="RunResult"/> with that
+/// status; <c>failed</c> → <see cref="RunFailedException"/> (after the opt-in re-runs of
+/// <see cref="AssistantsKitOptions.FailedRunRetry"/>).
+/// </remarks>
+public sealed class AssistantRunner
+{
+    private readonly RunEngine _engine;
+
+    internal AssistantRunner(RunEngine engine)
+    {
+        _engine = engine;
+    }
+
+    /// <summary>Adds <paramref name="message"/> to the conversation, runs the assistant, and waits for the result.</summary>
+    /// <param name="conversationKey">The application's key for the conversation (e.g. a user or ticket ID).</param>
+    /// <param name="message">The user's message.</param>
+    /// <param name="options">Per-run settings, or <see langword="null"/> for the defaults.</param>
+    /// <param name="cancellationToken">
+    /// A cancellation token. Cancelling it stops waiting and, by default, cancels the run on the server.
+    /// </param>
+    /// <returns>The result of a completed, incomplete, cancelled or expired run.</returns>
+    /// <exception cref="ArgumentException">The key or message is empty.</exception>
+    /// <exception cref="RunFailedException">The run ended <c>failed</c>.</exception>
+    /// <exception cref="RunTimeoutException">The run did not end within <see cref="RunPollingOptions.Timeout"/>.</exception>
+    /// <exception cref="AssistantsServerException">The server answered with an error the kit cannot handle.</exception>
+    public async Task<RunResult> RunAsync(string conversationKey, string message, RunOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var operation = await StartRunAsync(conversationKey, message, options, cancellationToken).ConfigureAwait(false);
+        return await operation.WaitForCompletionAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Adds <paramref name="message"/> to the conversation and creates a run, without waiting for it.</summary>
+    /// <param name="conversationKey">The application's key for the conversation.</param>
+    /// <param name="message">The user's message.</param>
+    /// <param name="options">Per-run settings, or <see langword="null"/> for the defaults.</param>
+    /// <param name="cancellationToken">A cancellation token.</param>
+    /// <returns>A handle on the run.</returns>
+    /// <exception cref="ArgumentException">The key or message is empty.</exception>
+    /// <exception cref="AssistantsServerException">The server answered with an error the kit cannot handle.</exception>
+    public Task<RunOperation> StartRunAsync(string conversationKey, string message, RunOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        _ = Throw.IfNullOrWhiteSpace(conversationKey);
+        _ = Throw.IfNullOrWhiteSpace(message);
+        return _engine.StartAsync(conversationKey, message, options, cancellationToken);
+    }
+
+    /// <summary>Re-attaches to a run started earlier (e.g. by a process that crashed), to wait for it or cancel it.</summary>
+    /// <param name="threadId">The thread ID.</param>
+    /// <param name="runId">The run ID.</param>
+    /// <param name="conversationKey">The conversation key, so the binding is updated when the run ends; optional.</param>
+    /// <returns>A handle on the run; call <see cref="RunOperation.UpdateStatusAsync"/> or <see cref="RunOperation.WaitForCompletionAsync"/>.</returns>
+    public RunOperation AttachRun(string threadId, string runId, string? conversationKey = null)
+    {
+        _ = Throw.IfNullOrWhiteSpace(threadId);
+        _ = Throw.IfNullOrWhiteSpace(runId);
+        return _engine.Attach(threadId, runId, conversationKey);
+    }
+
+    /// <summary>
+    /// Makes sure the assistant exists on the server and matches its definition: found by its stored ID or by the
+    /// definition hash in its metadata, created when missing, updated when the definition changed. Idempotent and safe
+    /// to race from several processes (they converge on one assistant).
+    /// </summary>
+    /// <param name="definition">The definition, or <see langword="null"/> for <see cref="AssistantsKitOptions.Assistant"/>.</param>
+    /// <param name="cancellationToken">A cancellation token.</param>
+    /// <returns>The assistant's ID on the server.</returns>
+    /// <exception cref="AssistantsServerException">The server answered with an error the kit cannot handle.</exception>
+    public async Task<string> EnsureAssistantAsync(AssistantDefinition? definition = null, CancellationToken cancellationToken = default)
+    {
+        var ensured = await _engine.EnsureAssistantAsync(definition ?? _engine.Options.Assistant, cancellationToken).ConfigureAwait(false);
+        return ensured.Id;
+    }
+}
