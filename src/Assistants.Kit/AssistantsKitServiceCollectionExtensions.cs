@@ -1,4 +1,5 @@
 using Assistants.Kit;
+using Assistants.Kit.Accounting.Internal;
 using Assistants.Kit.Configuration.Internal;
 using Assistants.Kit.Definitions.Internal;
 using Assistants.Kit.Http.Internal;
@@ -70,6 +71,7 @@ public static class AssistantsKitServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AssistantsKitOptions>, AssistantsKitOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         KitHttpClient.Register(services);
+        services.AddAccountingCore();
 
         services.TryAddSingleton<OpenAIClientProvider>();
         services.TryAddSingleton(static sp => new WriteReconciler(

@@ -96,7 +96,7 @@ public enum BudgetRefusalReason
 /// <summary>
 /// Thrown before a run is created when a budget does not allow it; nothing was sent to the service.
 /// </summary>
-public sealed class BudgetExceededException : Exception
+public sealed class BudgetExceededException : AssistantsKitException
 {
     /// <summary>Initializes a new instance of the <see cref="BudgetExceededException"/> class.</summary>
     /// <param name="budgetName">The budget's name.</param>

@@ -72,6 +72,13 @@ public sealed class AssistantsKitOptions
     /// <summary>Gets or sets how long that server-side cancel may take. Default: 5 seconds.</summary>
     public TimeSpan CancelRunTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Gets or sets a value indicating whether each run's steps (type, tool calls, status, usage, latency) are read, put on
+    /// the result and logged. On the polled path this costs one run-steps list request per finished run; streamed runs get
+    /// the steps from the stream. Default: <see langword="true"/>.
+    /// </summary>
+    public bool RunStepLog { get; set; } = true;
+
     /// <summary>Returns a description of the options with the credentials redacted.</summary>
     /// <returns>A string that never contains the API key.</returns>
     public override string ToString() =>

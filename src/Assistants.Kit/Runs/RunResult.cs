@@ -57,6 +57,12 @@ public sealed class RunResult
     /// <summary>Gets a value indicating whether the run ended <see cref="RunStatus.Completed"/>.</summary>
     public bool IsCompleted => Status == RunStatus.Completed;
 
+    /// <summary>Gets the run's steps (type, tool calls, status, usage, latency), when the step log is on.</summary>
+    public IReadOnlyList<RunStepRecord> Steps { get; init; } = [];
+
+    /// <summary>Gets what the run cost and the conversation's totals so far; <see cref="RunCostSummary.Cost"/> is null for an unpriced model.</summary>
+    public RunCostSummary? Cost { get; init; }
+
     /// <summary>Gets the reason the kit stopped the run itself (loop guard, budget), when it did.</summary>
     public string? StopReason { get; init; }
 

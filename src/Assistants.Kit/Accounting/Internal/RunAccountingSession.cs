@@ -28,7 +28,14 @@ internal sealed class RunAccountingSession : IAsyncDisposable
     }
 
     /// <summary>Gets who runs what.</summary>
-    public RunAccountingContext Context { get; }
+    public RunAccountingContext Context { get; private set; }
+
+    /// <summary>Gets whether any budget applies to the run (then the engine checks steps mid-run).</summary>
+    public bool HasBudgets => _reservation.Budgets.Count > 0;
+
+    /// <summary>Sets the assistant ID once the assistant was ensured (budgets are checked before anything is sent, so before that).</summary>
+    /// <param name="assistantId">The assistant ID.</param>
+    public void SetAssistant(string assistantId) => Context = Context with { AssistantId = Throw.IfNullOrWhiteSpace(assistantId) };
 
     /// <summary>Gets the thread (or conversation) ID, once set.</summary>
     public string? ThreadId { get; private set; }

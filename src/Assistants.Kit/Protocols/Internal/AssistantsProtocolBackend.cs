@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Assistants.Kit.Accounting.Internal;
 using Assistants.Kit.Http.Internal;
 using Assistants.Kit.Tools.Internal;
 using OpenAI.Assistants;
@@ -225,6 +226,54 @@ internal sealed class AssistantsProtocolBackend : IProtocolBackend
         return messages;
     }
 
+    public async Task<IReadOnlyList<RunStepRecord>> GetRunStepsAsync(string threadId, string runId, CancellationToken cancellationToken)
+    {
+        var options = new RunStepCollectionOptions { Order = RunStepCollectionOrder.Ascending, PageSizeLimit = 100 };
+        var steps = new List<RunStepRecord>();
+        await foreach (var step in Client.GetRunStepsAsync(threadId, runId, options, cancellationToken).ConfigureAwait(false))
+        {
+            steps.Add(ToStepRecord(step));
+        }
+
+        return steps;
+    }
+
+    internal static RunStepRecord ToStepRecord(RunStep step)
+    {
+        var calls = new List<Assistants.Kit.RunStepToolCall>();
+        if (step.Details?.ToolCalls is { } toolCalls)
+        {
+            foreach (var call in toolCalls)
+            {
+                var kind = call.Kind switch
+                {
+                    OpenAI.Assistants.RunStepToolCallKind.Function => Assistants.Kit.RunStepToolCallKind.Function,
+                    OpenAI.Assistants.RunStepToolCallKind.CodeInterpreter => Assistants.Kit.RunStepToolCallKind.CodeInterpreter,
+                    OpenAI.Assistants.RunStepToolCallKind.FileSearch => Assistants.Kit.RunStepToolCallKind.FileSearch,
+                    _ => Assistants.Kit.RunStepToolCallKind.Other,
+                };
+                calls.Add(new Assistants.Kit.RunStepToolCall(
+                    call.Id,
+                    kind,
+                    kind == Assistants.Kit.RunStepToolCallKind.Function ? call.FunctionName : kind == Assistants.Kit.RunStepToolCallKind.CodeInterpreter ? "code_interpreter" : "file_search"));
+            }
+        }
+
+        var state = step.Status == RunStepStatus.Completed ? RunStepState.Completed
+            : step.Status == RunStepStatus.Failed ? RunStepState.Failed
+            : step.Status == RunStepStatus.Cancelled ? RunStepState.Cancelled
+            : step.Status == RunStepStatus.Expired ? RunStepState.Expired
+            : RunStepState.InProgress;
+        return new RunStepRecord(
+            step.Id,
+            step.Kind == RunStepKind.ToolCall ? RunStepType.ToolCalls : RunStepType.MessageCreation,
+            state,
+            calls,
+            step.Usage is { } usage ? SdkTokenUsage.From(usage) : null,
+            step.CreatedAt,
+            step.CompletedAt ?? step.FailedAt ?? step.CancelledAt ?? step.ExpiredAt);
+    }
+
     internal static JsonObject AssistantBody(AssistantSpec spec, bool includeModel)
     {
         var definition = spec.Definition;
@@ -381,7 +430,7 @@ internal sealed class AssistantsProtocolBackend : IProtocolBackend
             calls,
             run.LastError is { } error ? new RunError(error.Code.ToString(), error.Message) : null,
             run.IncompleteDetails?.Reason is { } reason ? IncompleteReasonWire(reason) : null,
-            run.Usage is { } usage ? UsageJson.FromAssistantsUsage(ModelReaderWriter.Write(usage)) : null,
+            run.Usage is { } usage ? SdkTokenUsage.From(usage) : null,
             run.CreatedAt,
             run.ExpiresAt,
             run.Model,
@@ -445,29 +494,4 @@ internal sealed class AssistantsProtocolBackend : IProtocolBackend
             message.CreatedAt,
             message.RunId);
     }
-}
-
-/// <summary>Reads token usage, including cached and reasoning tokens, from a usage object's JSON.</summary>
-internal static class UsageJson
-{
-    /// <summary>Assistants usage: <c>prompt_tokens</c>, <c>completion_tokens</c>, <c>prompt_token_details.cached_tokens</c>, <c>completion_tokens_details.reasoning_tokens</c>.</summary>
-    public static TokenUsage FromAssistantsUsage(BinaryData json)
-    {
-        using var document = JsonDocument.Parse(json);
-        var root = document.RootElement;
-        return new TokenUsage(
-            Long(root, "prompt_tokens"),
-            Long(root, "completion_tokens"),
-            Nested(root, "prompt_token_details", "cached_tokens") ?? Nested(root, "prompt_tokens_details", "cached_tokens") ?? 0,
-            Nested(root, "completion_tokens_details", "reasoning_tokens") ?? 0);
-    }
-
-    private static long Long(JsonElement element, string name) =>
-        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetInt64() : 0;
-
-    private static long? Nested(JsonElement element, string outer, string inner) =>
-        element.TryGetProperty(outer, out var o) && o.ValueKind == JsonValueKind.Object
-        && o.TryGetProperty(inner, out var value) && value.ValueKind == JsonValueKind.Number
-            ? value.GetInt64()
-            : null;
 }

@@ -80,6 +80,9 @@ internal interface IProtocolBackend
 
     Task<RunSnapshot> CancelRunAsync(string threadId, string runId, CancellationToken cancellationToken);
 
+    /// <summary>Gets a run's steps, oldest first (one list request).</summary>
+    Task<IReadOnlyList<RunStepRecord>> GetRunStepsAsync(string threadId, string runId, CancellationToken cancellationToken);
+
     /// <summary>Gets the assistant messages a run added after the given user message, oldest first.</summary>
     Task<IReadOnlyList<AssistantMessage>> GetRunMessagesAsync(string threadId, string runId, string? afterMessageId, CancellationToken cancellationToken);
 }

@@ -1,4 +1,5 @@
 using System.ClientModel;
+using Assistants.Kit.Accounting.Internal;
 using Assistants.Kit.Definitions.Internal;
 using Assistants.Kit.Diagnostics.Internal;
 using Assistants.Kit.Protocols.Internal;
@@ -38,6 +39,12 @@ internal sealed class RunContext
 
     public TokenUsage? EarlierUsage { get; set; }
 
+    public RunAccountingSession? Accounting { get; set; }
+
+    public IReadOnlyList<RunStepRecord> Steps { get; set; } = [];
+
+    public string? StopReason { get; set; }
+
     public int Attempts { get; set; } = 1;
 }
 
@@ -59,6 +66,7 @@ internal sealed class RunEngine
     private readonly RunDurationTracker _durations;
     private readonly IServiceScopeFactory _scopes;
     private readonly IToolCallExecutor? _tools;
+    private readonly IRunAccounting _accounting;
 
     public RunEngine(
         IProtocolBackend backend,
@@ -69,8 +77,10 @@ internal sealed class RunEngine
         ILogger<AssistantRunner> logger,
         RunDurationTracker durations,
         IServiceScopeFactory scopes,
+        IRunAccounting accounting,
         IToolCallExecutor? tools = null)
     {
+        _accounting = accounting;
         _backend = backend;
         _store = store;
         _ensurer = ensurer;
@@ -123,6 +133,34 @@ internal sealed class RunEngine
     private async Task<RunOperation> StartCoreAsync(string conversationKey, string message, RunOptions? runOptions, CancellationToken cancellationToken)
     {
         var definition = runOptions?.Assistant ?? _options.Assistant;
+
+        // Budgets are checked before anything is sent: a refusal throws BudgetExceededException here.
+        var model = NonEmpty(runOptions?.Model) ?? NonEmpty(definition.Model) ?? _options.DefaultModel;
+        var session = await _accounting.BeginRunAsync(
+            new RunAccountingContext(
+                conversationKey,
+                AssistantId: null,
+                definition.Name,
+                model,
+                new Dictionary<string, string>(runOptions?.Tags ?? new Dictionary<string, string>(), StringComparer.Ordinal),
+                runOptions?.MaxPromptTokens ?? _options.RunDefaults.MaxPromptTokens,
+                runOptions?.MaxCompletionTokens ?? _options.RunDefaults.MaxCompletionTokens),
+            cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var operation = await StartWithSessionAsync(conversationKey, message, runOptions, definition, session, cancellationToken).ConfigureAwait(false);
+            return operation;
+        }
+        catch
+        {
+            await session.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task<RunOperation> StartWithSessionAsync(
+        string conversationKey, string message, RunOptions? runOptions, AssistantDefinition definition, RunAccountingSession session, CancellationToken cancellationToken)
+    {
         var assistant = await _ensurer.EnsureAsync(definition, cancellationToken).ConfigureAwait(false);
         var binding = await ResolveBindingAsync(conversationKey, cancellationToken).ConfigureAwait(false);
 
@@ -164,7 +202,12 @@ internal sealed class RunEngine
             MessageCount = b.MessageCount + 1,
         }, cancellationToken).ConfigureAwait(false);
 
-        var context = new RunContext(conversationKey, binding.ThreadId, assistant, userMessage.Id, runOptions, _timeProvider.GetUtcNow());
+        session.SetAssistant(assistant.Id);
+        session.SetThread(binding.ThreadId, run.Id, run.Model);
+        var context = new RunContext(conversationKey, binding.ThreadId, assistant, userMessage.Id, runOptions, _timeProvider.GetUtcNow())
+        {
+            Accounting = session,
+        };
         return new RunOperation(this, context, run);
     }
 
@@ -301,7 +344,14 @@ internal sealed class RunEngine
                     segmentOpen = false;
                 }
 
-                if (run.Status == RunStatus.RequiresAction)
+                if (run.Status == RunStatus.RequiresAction && context.StopReason is null
+                    && await CheckBudgetsAsync(operation, run, cancellationToken).ConfigureAwait(false))
+                {
+                    await StopRunAsync(operation, "budget exceeded").ConfigureAwait(false);
+                    continue;
+                }
+
+                if (run.Status == RunStatus.RequiresAction && context.StopReason is null)
                 {
                     operation.Snapshot = await SubmitToolOutputsAsync(operation, run, scope.ServiceProvider, cancellationToken).ConfigureAwait(false);
                     segmentStart = _timeProvider.GetUtcNow();
@@ -369,6 +419,41 @@ internal sealed class RunEngine
 
             throw;
         }
+        finally
+        {
+            if (context.Accounting is { } session)
+            {
+                // Records what the run used if it never completed (failed, cancelled by the caller, timed out).
+                await session.DisposeAsync().ConfigureAwait(false);
+                context.Accounting = null;
+            }
+        }
+    }
+
+    /// <summary>Stops a run the kit decided to end (budget, loop guard): cancel on the server, then wait for <c>cancelled</c>.</summary>
+    private async Task StopRunAsync(RunOperation operation, string reason)
+    {
+        operation.Context.StopReason = reason;
+        KitLog.RunStoppedByKit(_logger, operation.Id, operation.ThreadId, reason);
+        await CancelQuietlyAsync(operation).ConfigureAwait(false);
+    }
+
+    /// <summary>Lists the steps so far and reports them to accounting; true when a budget asks the run to stop.</summary>
+    private async Task<bool> CheckBudgetsAsync(RunOperation operation, RunSnapshot run, CancellationToken cancellationToken)
+    {
+        if (operation.Context.Accounting is not { HasBudgets: true } session)
+        {
+            return false;
+        }
+
+        var steps = await _backend.GetRunStepsAsync(run.ThreadId, run.Id, cancellationToken).ConfigureAwait(false);
+        var stop = false;
+        foreach (var step in steps)
+        {
+            stop |= await session.RecordStepAsync(step, cancellationToken).ConfigureAwait(false) == StepBudgetDecision.StopAtNextBoundary;
+        }
+
+        return stop || session.StopRequested;
     }
 
     private async Task<RunSnapshot> SubmitToolOutputsAsync(RunOperation operation, RunSnapshot run, IServiceProvider services, CancellationToken cancellationToken)
@@ -435,6 +520,21 @@ internal sealed class RunEngine
         var messages = run.Status == RunStatus.Failed
             ? []
             : await _backend.GetRunMessagesAsync(run.ThreadId, run.Id, context.UserMessageId, cancellationToken).ConfigureAwait(false);
+        if (_options.RunStepLog)
+        {
+            context.Steps = await _backend.GetRunStepsAsync(run.ThreadId, run.Id, cancellationToken).ConfigureAwait(false);
+        }
+
+        RunCostSummary? cost = null;
+        if (context.Accounting is { } session)
+        {
+            foreach (var step in context.Steps)
+            {
+                await session.RecordStepAsync(step, cancellationToken).ConfigureAwait(false);
+            }
+
+            cost = await session.CompleteAsync(Sum(context.EarlierUsage, run.Usage) ?? TokenUsage.Zero, new ToolUsage(false, 0), cancellationToken).ConfigureAwait(false);
+        }
         await UpdateBindingAsync(context.ConversationKey, b => b with
         {
             ActiveRunId = null,
@@ -454,6 +554,9 @@ internal sealed class RunEngine
             IncompleteReason = run.IncompleteReason,
             ToolCalls = [.. context.ToolCalls],
             DefinitionVersion = context.Assistant?.Version ?? run.Metadata.GetValueOrDefault(DefinitionVersionKey),
+            Steps = context.Steps,
+            Cost = cost,
+            StopReason = context.StopReason,
         };
         operation.Value = result;
         return result;
@@ -472,6 +575,8 @@ internal sealed class RunEngine
             KitLog.CancelRunFailed(_logger, ex, operation.Id, operation.ThreadId);
         }
     }
+
+    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 
     private static TokenUsage? Sum(TokenUsage? a, TokenUsage? b) => a is null ? b : b is null ? a : a.Value + b.Value;
 
