@@ -31,7 +31,7 @@ public sealed class ToolOptions
     /// <remarks>
     /// A longer output is cut and ends with a marker such as
     /// <c>[output truncated: showing 32700 of 50000 characters]</c> (see <see cref="ToolOutputs.TruncationMarkerPrefix"/>),
-    /// the whole being exactly this long.
+    /// the whole being at most this long.
     /// </remarks>
     public int MaxOutputLength { get; set; } = 32_768;
 

@@ -18,7 +18,7 @@ namespace Assistants.Kit;
 ///   message.</item>
 /// </list>
 /// <para><b>Truncation.</b> An output longer than <see cref="ToolOptions.MaxOutputLength"/> characters is cut so that,
-/// together with a marker starting with <see cref="TruncationMarkerPrefix"/>, it is exactly that long:
+/// together with a marker starting with <see cref="TruncationMarkerPrefix"/>, it is at most that long:
 /// <c>…the first part of the output\n[output truncated: showing 32700 of 50000 characters]</c>.</para>
 /// </remarks>
 public static class ToolOutputs

@@ -68,7 +68,14 @@ internal static class ToolOutput
             return output;
         }
 
+        // The marker holds the count it shows, so its length depends on that count: settle on the largest that fits.
         int shown = maxLength - Marker(maxLength, output.Length).Length;
+        int roomier = maxLength - Marker(shown, output.Length).Length;
+        if (roomier + Marker(roomier, output.Length).Length <= maxLength)
+        {
+            shown = roomier;
+        }
+
         if (shown > 0 && char.IsHighSurrogate(output[shown - 1]))
         {
             shown--; // never split a surrogate pair
