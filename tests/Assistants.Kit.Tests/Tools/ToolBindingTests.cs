@@ -12,6 +12,7 @@ public sealed class ToolBindingTests
     [InlineData("numbers", """{"count":3,"big":9007199254740993,"ratio":0.25,"price":19.99}""", "3|9007199254740993|0.25|19.99")]
     [InlineData("numbers", """{"count":"3","big":"1","ratio":"0.5","price":"2"}""", "3|1|0.5|2")]
     [InlineData("flag", """{"enabled":true}""", "on")]
+    [InlineData("flag", """{"enabled":false, /* the model's comment */ }""", "off")]
     [InlineData("convert", """{"unit":"Fahrenheit"}""", "Fahrenheit")]
     [InlineData("schedule", """{"at":"2026-03-01T09:30:00+01:00","id":"6f1c2b1e-8a7d-4a57-9a43-8d1f1f0b3c11"}""", "2026-03-01T09:30:00.0000000+01:00|6f1c2b1e-8a7d-4a57-9a43-8d1f1f0b3c11")]
     [InlineData("place_order", """{"order":{"customerId":"c-1","shipTo":{"street":"1 Main St","city":"Springfield","zip":null},"items":[{"sku":"A","quantity":2},{"sku":"B","quantity":1}]}}""", "c-1|1 Main St|Springfield|-|Ax2,Bx1")]

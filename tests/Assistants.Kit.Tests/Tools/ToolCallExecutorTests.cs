@@ -53,6 +53,17 @@ public sealed class ToolCallExecutorTests
     }
 
     [Fact]
+    public async Task Execute_ConverterThrowsAnyException_InvalidArguments()
+    {
+        await using var harness = ToolHarness.Create(kit => kit.AddTool("pick", (Picky value) => value.ToString()));
+
+        ToolCallRecord record = await harness.CallAsync("pick", """{"value":"anything"}""");
+
+        Assert.Equal(ToolCallStatus.InvalidArguments, record.Status);
+        Assert.Equal("Argument 'value' is invalid: Picky refuses.", ToolHarness.ReadError(record.Output).Message);
+    }
+
+    [Fact]
     public async Task Execute_SeveralProblems_AllInOneMessage()
     {
         await using var harness = ToolHarness.Create(kit => kit.AddTools<ShapeTools>());
@@ -424,6 +435,18 @@ public sealed class ToolCallExecutorTests
 
         Assert.Equal(TimeSpan.FromMilliseconds(250), record.Duration);
         Assert.Equal(ToolOutputs.Acknowledgement, record.Output);
+    }
+
+    [System.Text.Json.Serialization.JsonConverter(typeof(PickyConverter))]
+    public sealed class Picky;
+
+    private sealed class PickyConverter : System.Text.Json.Serialization.JsonConverter<Picky>
+    {
+        public override Picky Read(ref System.Text.Json.Utf8JsonReader reader, Type typeToConvert, System.Text.Json.JsonSerializerOptions options) =>
+            throw new InvalidOperationException("Picky refuses.");
+
+        public override void Write(System.Text.Json.Utf8JsonWriter writer, Picky value, System.Text.Json.JsonSerializerOptions options) =>
+            writer.WriteStringValue("picky");
     }
 
     private static void InterlockedMax(ref int location, int value)

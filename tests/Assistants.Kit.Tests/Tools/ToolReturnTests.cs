@@ -80,7 +80,7 @@ public sealed class ToolReturnTests
         }
 
         [AssistantTool("nothing_task")]
-        public static Task DoNothingAsync() => Task.Delay(1);
+        public static async Task DoNothingAsync() => await Task.Yield();
 
         [AssistantTool("nothing_value_task")]
         public static ValueTask DoNothingValueTask() => ValueTask.CompletedTask;

@@ -21,7 +21,7 @@ internal static class CanonicalJson
         JsonElement root;
         try
         {
-            root = JsonElement.Parse(json);
+            root = JsonElement.Parse(json, ToolArgumentBinder.LenientJson);
         }
         catch (JsonException)
         {

@@ -17,6 +17,13 @@ namespace Assistants.Kit.Tools.Internal;
 /// </remarks>
 internal static class ToolArgumentBinder
 {
+    /// <summary>Models occasionally leave a trailing comma or a comment; neither changes the arguments' meaning.</summary>
+    public static readonly JsonDocumentOptions LenientJson = new()
+    {
+        AllowTrailingCommas = true,
+        CommentHandling = JsonCommentHandling.Skip,
+    };
+
     public static bool TryBind(
         ToolDescriptor tool,
         string argumentsJson,
@@ -31,7 +38,7 @@ internal static class ToolArgumentBinder
         {
             try
             {
-                root = JsonElement.Parse(argumentsJson);
+                root = JsonElement.Parse(argumentsJson, LenientJson);
             }
             catch (JsonException ex)
             {
@@ -114,8 +121,9 @@ internal static class ToolArgumentBinder
         {
             arguments[parameter.Name] = JsonSerializer.Deserialize(value, parameter.TypeInfo);
         }
-        catch (Exception ex) when (ex is JsonException or FormatException or NotSupportedException or OverflowException)
+        catch (Exception ex)
         {
+            // Whatever a converter throws for the model's input is a problem with the input, never a crashed run.
             (problems ??= []).Add($"Argument '{parameter.Name}' is invalid: {ex.Message}");
         }
     }

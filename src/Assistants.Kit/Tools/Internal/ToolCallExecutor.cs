@@ -148,7 +148,7 @@ internal sealed class ToolCallExecutor : IToolCallExecutor
         try
         {
             object? result = await invocation.WaitAsync(handlerToken).ConfigureAwait(false);
-            return (ToolOutput.FormatInvocationResult(result, function.JsonSerializerOptions), ToolCallStatus.Succeeded);
+            return (ToolOutput.FormatInvocationResult(result, _options.SerializerOptions), ToolCallStatus.Succeeded);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

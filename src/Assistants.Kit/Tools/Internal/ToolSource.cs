@@ -16,15 +16,22 @@ internal abstract class ToolSource
     /// <summary>Adds this source's tools, or the problems found with them, to <paramref name="builder"/>.</summary>
     public abstract void AddTo(ToolRegistryBuilder builder);
 
-    /// <summary>Gets the methods of <paramref name="type"/> marked with <see cref="AssistantToolAttribute"/>.</summary>
-    protected static IEnumerable<(MethodInfo Method, AssistantToolAttribute Attribute)> FindToolMethods(Type type)
+    /// <summary>Adds the methods of <paramref name="type"/> marked with <see cref="AssistantToolAttribute"/>.</summary>
+    protected static void AddMarkedMethods(ToolRegistryBuilder builder, Type type, ToolTarget target)
     {
+        bool any = false;
         foreach (MethodInfo method in type.GetMethods(DeclaredMethods))
         {
             if (method.GetCustomAttribute<AssistantToolAttribute>(inherit: true) is { } attribute)
             {
-                yield return (method, attribute);
+                any = true;
+                builder.AddMethod(method, attribute.Name, attribute.Description, MethodDisplay.Describe(method), target);
             }
+        }
+
+        if (!any)
+        {
+            builder.AddError(MethodDisplay.Describe(type), "it has no method marked [AssistantTool]");
         }
     }
 }
@@ -34,20 +41,7 @@ internal sealed class TypeToolSource(Type type) : ToolSource
 {
     public Type Type { get; } = type;
 
-    public override void AddTo(ToolRegistryBuilder builder)
-    {
-        bool any = false;
-        foreach ((MethodInfo method, AssistantToolAttribute attribute) in FindToolMethods(Type))
-        {
-            any = true;
-            builder.AddMethod(method, attribute.Name, attribute.Description, MethodDisplay.Describe(method), ToolTarget.FromServices(Type));
-        }
-
-        if (!any)
-        {
-            builder.AddError(MethodDisplay.Describe(Type), "it has no method marked [AssistantTool]");
-        }
-    }
+    public override void AddTo(ToolRegistryBuilder builder) => AddMarkedMethods(builder, Type, ToolTarget.FromServices(Type));
 }
 
 /// <summary><c>AddTools(instance)</c>: instance methods run on the given object, shared by every run.</summary>
@@ -55,21 +49,7 @@ internal sealed class InstanceToolSource(object instance) : ToolSource
 {
     public object Instance { get; } = instance;
 
-    public override void AddTo(ToolRegistryBuilder builder)
-    {
-        Type type = Instance.GetType();
-        bool any = false;
-        foreach ((MethodInfo method, AssistantToolAttribute attribute) in FindToolMethods(type))
-        {
-            any = true;
-            builder.AddMethod(method, attribute.Name, attribute.Description, MethodDisplay.Describe(method), ToolTarget.Fixed(Instance));
-        }
-
-        if (!any)
-        {
-            builder.AddError(MethodDisplay.Describe(type), "it has no method marked [AssistantTool]");
-        }
-    }
+    public override void AddTo(ToolRegistryBuilder builder) => AddMarkedMethods(builder, Instance.GetType(), ToolTarget.Fixed(Instance));
 }
 
 /// <summary><c>AddTool(name, handler, description)</c>: a delegate, named explicitly.</summary>
