@@ -221,6 +221,16 @@ public sealed class ToolCallExecutorTests
     }
 
     [Fact]
+    public async Task Execute_InfiniteTimeout_Allowed()
+    {
+        await using var harness = ToolHarness.Create(kit => kit
+            .AddTool("ping", () => "pong")
+            .ConfigureTools(o => o.PerCallTimeout = Timeout.InfiniteTimeSpan));
+
+        Assert.Equal("pong", (await harness.CallAsync("ping", "{}")).Output);
+    }
+
+    [Fact]
     public async Task Execute_LongOutput_TruncatedWithMarker()
     {
         await using var harness = ToolHarness.Create(kit => kit

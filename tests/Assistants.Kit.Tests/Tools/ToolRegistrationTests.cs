@@ -112,6 +112,50 @@ public sealed class ToolRegistrationTests
         Assert.Equal("Missing required argument 'id'.", ToolHarness.ReadError(missing.Output).Message);
     }
 
+    [Fact]
+    public async Task AddToolsInterface_UsesTheRegisteredImplementation()
+    {
+        await using var harness = ToolHarness.Create(
+            kit => kit.AddTools<IGreetingTools>(),
+            services => services.AddScoped<IGreetingTools, GreetingTools>());
+
+        Assert.Equal("hello Ada", (await harness.CallAsync("greet", """{"name":"Ada"}""")).Output);
+    }
+
+    [Fact]
+    public async Task AddToolsInterface_DisposableImplementation_FailsTheCallNotTheRun()
+    {
+        // AIFunctionFactory would dispose the scope-owned instance after the call; the kit refuses instead.
+        await using var harness = ToolHarness.Create(
+            kit => kit.AddTools<IGreetingTools>().ConfigureTools(o => o.IncludeExceptionDetails = true),
+            services => services.AddScoped<IGreetingTools, DisposableGreetingTools>());
+
+        ToolCallRecord record = await harness.CallAsync("greet", """{"name":"Ada"}""");
+
+        Assert.Equal(ToolCallStatus.HandlerException, record.Status);
+        Assert.Contains("is disposable", ToolHarness.ReadError(record.Output).Message, StringComparison.Ordinal);
+    }
+
+    public interface IGreetingTools
+    {
+        [AssistantTool("greet")]
+        string Greet(string name);
+    }
+
+    public sealed class GreetingTools : IGreetingTools
+    {
+        public string Greet(string name) => $"hello {name}";
+    }
+
+    public sealed class DisposableGreetingTools : IGreetingTools, IDisposable
+    {
+        public string Greet(string name) => $"hello {name}";
+
+        public void Dispose()
+        {
+        }
+    }
+
     public sealed class OrderRepository;
 
     public sealed class ScopedOrderTools(OrderRepository repository)
