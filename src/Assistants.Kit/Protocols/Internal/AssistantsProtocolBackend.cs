@@ -190,7 +190,7 @@ internal sealed class AssistantsProtocolBackend : IProtocolBackend
             runId,
             async ct =>
             {
-                var result = await Client.SubmitToolOutputsToRunAsync(threadId, runId, outputs.Select(o => new ToolOutput(o.Key, o.Value)), ct).ConfigureAwait(false);
+                var result = await Client.SubmitToolOutputsToRunAsync(threadId, runId, outputs.Select(o => new OpenAI.Assistants.ToolOutput(o.Key, o.Value)), ct).ConfigureAwait(false);
                 return ToSnapshot(result.Value, PollHint(result.GetRawResponse()));
             },
             async ct =>
