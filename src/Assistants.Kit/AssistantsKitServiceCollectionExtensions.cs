@@ -6,6 +6,7 @@ using Assistants.Kit.Http.Internal;
 using Assistants.Kit.Internal;
 using Assistants.Kit.Protocols.Internal;
 using Assistants.Kit.Runs.Internal;
+using Assistants.Kit.Tools.Internal;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -72,6 +73,7 @@ public static class AssistantsKitServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         KitHttpClient.Register(services);
         services.AddAccountingCore();
+        services.AddAssistantsKitTools();
 
         services.TryAddSingleton<OpenAIClientProvider>();
         services.TryAddSingleton(static sp => new WriteReconciler(

@@ -57,6 +57,57 @@ public sealed class AssistantRunner
         return _engine.StartAsync(conversationKey, message, options, cancellationToken);
     }
 
+    /// <summary>
+    /// Adds <paramref name="message"/> to the conversation and streams the run as kit events: status changes, text as
+    /// it arrives, tool calls (executed by the kit, their outputs submitted, the stream continued), steps, and exactly one
+    /// final <see cref="RunFinishedEvent"/>. A broken stream is recovered by following the same run.
+    /// </summary>
+    /// <param name="conversationKey">The application's key for the conversation.</param>
+    /// <param name="message">The user's message.</param>
+    /// <param name="options">Per-run settings, or <see langword="null"/> for the defaults.</param>
+    /// <param name="cancellationToken">A cancellation token; cancelling it mid-stream cancels the run on the server (by default).</param>
+    /// <returns>The events, in order.</returns>
+    /// <exception cref="ArgumentException">The key or message is empty.</exception>
+    /// <exception cref="BudgetExceededException">A budget refused the run; nothing was sent.</exception>
+    /// <exception cref="AssistantsServerException">The server answered with an error the kit cannot handle.</exception>
+    public IAsyncEnumerable<RunStreamEvent> StreamAsync(string conversationKey, string message, RunOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        _ = Throw.IfNullOrWhiteSpace(conversationKey);
+        _ = Throw.IfNullOrWhiteSpace(message);
+        return _engine.StreamAsync(conversationKey, message, options, cancellationToken);
+    }
+
+    /// <summary>
+    /// Streams a run into a <see cref="RunStreamHandler"/> (it receives exactly the events
+    /// <see cref="StreamAsync(string, string, RunOptions?, CancellationToken)"/> yields) and returns the result.
+    /// </summary>
+    /// <param name="conversationKey">The application's key for the conversation.</param>
+    /// <param name="message">The user's message.</param>
+    /// <param name="handler">The handler.</param>
+    /// <param name="options">Per-run settings, or <see langword="null"/> for the defaults.</param>
+    /// <param name="cancellationToken">A cancellation token.</param>
+    /// <returns>The result of a completed, incomplete, cancelled or expired run.</returns>
+    /// <exception cref="RunFailedException">The run ended <c>failed</c> (after the handler saw its <see cref="RunFinishedEvent"/>).</exception>
+    /// <exception cref="BudgetExceededException">A budget refused the run; nothing was sent.</exception>
+    /// <exception cref="AssistantsServerException">The server answered with an error the kit cannot handle.</exception>
+    public async Task<RunResult> StreamAsync(string conversationKey, string message, RunStreamHandler handler, RunOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        _ = Throw.IfNull(handler);
+        RunFinishedEvent? finished = null;
+        await foreach (var streamEvent in StreamAsync(conversationKey, message, options, cancellationToken).ConfigureAwait(false))
+        {
+            await handler.OnEventAsync(streamEvent, cancellationToken).ConfigureAwait(false);
+            finished = streamEvent as RunFinishedEvent ?? finished;
+        }
+
+        return finished switch
+        {
+            { Result: { } result } => result,
+            { Error: { } error } => throw new RunFailedException(error, finished.ThreadId, finished.RunId ?? string.Empty),
+            _ => throw new InvalidOperationException("The run stream ended without a final event."),
+        };
+    }
+
     /// <summary>Re-attaches to a run started earlier (e.g. by a process that crashed), to wait for it or cancel it.</summary>
     /// <param name="threadId">The thread ID.</param>
     /// <param name="runId">The run ID.</param>

@@ -2,8 +2,8 @@ namespace Assistants.Kit;
 
 /// <summary>
 /// A callback-style consumer of a streamed run: override the methods you need (all do nothing by default) and pass an
-/// instance to <c>AssistantRunner.StreamAsync(key, message, handler)</c>.
-/// It receives exactly the events <c>AssistantRunner.StreamAsync(key, message)</c> yields, in order.
+/// instance to <see cref="AssistantRunner.StreamAsync(string, string, RunStreamHandler, RunOptions?, CancellationToken)"/>.
+/// It receives exactly the events <see cref="AssistantRunner.StreamAsync(string, string, RunOptions?, CancellationToken)"/> yields, in order.
 /// </summary>
 public class RunStreamHandler
 {

@@ -80,7 +80,7 @@ public sealed class ToolRegistrationValidationTests
     public async Task HostStart_ValidateOnStart_SurfacesTheSameError()
     {
         HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-        builder.Services.AddAssistantsKit().AddTools<BadNameTools>();
+        builder.Services.AddAssistantsKit(o => o.Endpoint = new Uri("http://127.0.0.1:9/v1")).AddTools<BadNameTools>();
         using IHost host = builder.Build();
 
         var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
@@ -92,7 +92,7 @@ public sealed class ToolRegistrationValidationTests
     public async Task HostStart_ValidRegistration_BuildsToolsOnceForValidationAndExecutor()
     {
         HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-        builder.Services.AddAssistantsKit().AddTools<OrderTools>();
+        builder.Services.AddAssistantsKit(o => o.Endpoint = new Uri("http://127.0.0.1:9/v1")).AddTools<OrderTools>();
         using IHost host = builder.Build();
 
         await host.StartAsync();

@@ -26,7 +26,7 @@ internal sealed class AssistantEnsurer
 
     private readonly IProtocolBackend _backend;
     private readonly IConversationStore _store;
-    private readonly IToolCallExecutor? _tools;
+    private readonly IToolCallExecutor _tools;
     private readonly AssistantsKitOptions _options;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
@@ -39,7 +39,7 @@ internal sealed class AssistantEnsurer
         IOptions<AssistantsKitOptions> options,
         TimeProvider timeProvider,
         ILogger<AssistantRunner> logger,
-        IToolCallExecutor? tools = null)
+        IToolCallExecutor tools)
     {
         _backend = backend;
         _store = store;
@@ -51,23 +51,14 @@ internal sealed class AssistantEnsurer
 
     public AssistantSpec BuildSpec(AssistantDefinition definition)
     {
-        var allTools = _tools?.Tools ?? [];
         IReadOnlyList<FunctionToolSpec> tools;
-        if (definition.Tools.Count == 0)
+        try
         {
-            tools = allTools;
+            tools = definition.Tools.Count == 0 ? _tools.Tools : _tools.GetTools(definition.Tools);
         }
-        else
+        catch (ArgumentException ex)
         {
-            var byName = allTools.ToDictionary(t => t.Name, StringComparer.Ordinal);
-            var missing = definition.Tools.Where(n => !byName.ContainsKey(n)).ToArray();
-            if (missing.Length > 0)
-            {
-                throw new InvalidOperationException(
-                    $"The assistant definition '{definition.Name}' names tools that are not registered: {string.Join(", ", missing)}.");
-            }
-
-            tools = [.. definition.Tools.Select(n => byName[n])];
+            throw new InvalidOperationException($"The assistant definition '{definition.Name}' names tools that are not registered: {ex.Message}", ex);
         }
 
         var model = string.IsNullOrWhiteSpace(definition.Model) ? _options.DefaultModel : definition.Model;

@@ -366,7 +366,7 @@ internal sealed class AssistantsProtocolBackend : IProtocolBackend
         return new JsonObject { ["type"] = "function", ["function"] = function };
     }
 
-    private static RunCreationOptions ToRunOptions(RunRequest request)
+    internal static RunCreationOptions ToRunOptions(RunRequest request)
     {
         var options = new RunCreationOptions
         {

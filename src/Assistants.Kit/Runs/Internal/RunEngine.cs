@@ -2,6 +2,7 @@ using System.ClientModel;
 using Assistants.Kit.Accounting.Internal;
 using Assistants.Kit.Definitions.Internal;
 using Assistants.Kit.Diagnostics.Internal;
+using Assistants.Kit.Http.Internal;
 using Assistants.Kit.Protocols.Internal;
 using Assistants.Kit.Tools.Internal;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,50 +11,12 @@ using Microsoft.Extensions.Options;
 
 namespace Assistants.Kit.Runs.Internal;
 
-/// <summary>What a run belongs to: conversation, thread, assistant, the user message that started it, its options.</summary>
-internal sealed class RunContext
-{
-    public RunContext(string? conversationKey, string threadId, EnsuredAssistant? assistant, string? userMessageId, RunOptions? options, DateTimeOffset startedAt)
-    {
-        ConversationKey = conversationKey;
-        ThreadId = threadId;
-        Assistant = assistant;
-        UserMessageId = userMessageId;
-        Options = options;
-        StartedAt = startedAt;
-    }
-
-    public string? ConversationKey { get; }
-
-    public string ThreadId { get; }
-
-    public EnsuredAssistant? Assistant { get; }
-
-    public string? UserMessageId { get; }
-
-    public RunOptions? Options { get; }
-
-    public DateTimeOffset StartedAt { get; }
-
-    public List<ToolCallRecord> ToolCalls { get; } = [];
-
-    public TokenUsage? EarlierUsage { get; set; }
-
-    public RunAccountingSession? Accounting { get; set; }
-
-    public IReadOnlyList<RunStepRecord> Steps { get; set; } = [];
-
-    public string? StopReason { get; set; }
-
-    public int Attempts { get; set; } = 1;
-}
-
 /// <summary>
 /// The run engine: resolves the conversation's thread through the store, adds the message, creates the run with the
-/// run defaults, waits with the adaptive poller, executes tool calls, and maps every status to a defined outcome.
-/// Talks to the wire only through <see cref="IProtocolBackend"/>.
+/// run defaults, waits (adaptive polling or streaming), executes tool calls, and maps every status to a defined
+/// outcome. Talks to the wire only through <see cref="IProtocolBackend"/> (and, for streams, the protocol's client).
 /// </summary>
-internal sealed class RunEngine
+internal sealed partial class RunEngine
 {
     public const string DefinitionVersionKey = "kit_def_version";
 
@@ -61,35 +24,41 @@ internal sealed class RunEngine
     private readonly IConversationStore _store;
     private readonly AssistantEnsurer _ensurer;
     private readonly AssistantsKitOptions _options;
+    private readonly ToolOptions _toolOptions;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly RunDurationTracker _durations;
     private readonly IServiceScopeFactory _scopes;
-    private readonly IToolCallExecutor? _tools;
+    private readonly IToolCallExecutor _tools;
     private readonly IRunAccounting _accounting;
+    private readonly OpenAIClientProvider _clients;
 
     public RunEngine(
         IProtocolBackend backend,
         IConversationStore store,
         AssistantEnsurer ensurer,
         IOptions<AssistantsKitOptions> options,
+        IOptions<ToolOptions> toolOptions,
         TimeProvider timeProvider,
         ILogger<AssistantRunner> logger,
         RunDurationTracker durations,
         IServiceScopeFactory scopes,
         IRunAccounting accounting,
-        IToolCallExecutor? tools = null)
+        IToolCallExecutor tools,
+        OpenAIClientProvider clients)
     {
-        _accounting = accounting;
         _backend = backend;
         _store = store;
         _ensurer = ensurer;
         _options = options.Value;
+        _toolOptions = toolOptions.Value;
         _timeProvider = timeProvider;
         _logger = logger;
         _durations = durations;
         _scopes = scopes;
+        _accounting = accounting;
         _tools = tools;
+        _clients = clients;
     }
 
     /// <summary>Gets or sets the random source of the poll jitter (tests make it deterministic).</summary>
@@ -97,20 +66,31 @@ internal sealed class RunEngine
 
     internal AssistantsKitOptions Options => _options;
 
-    internal AssistantEnsurer Ensurer => _ensurer;
-
     public Task<EnsuredAssistant> EnsureAssistantAsync(AssistantDefinition definition, CancellationToken cancellationToken) =>
         Translate(() => _ensurer.EnsureAsync(definition, cancellationToken));
 
     public Task<RunOperation> StartAsync(string conversationKey, string message, RunOptions? runOptions, CancellationToken cancellationToken) =>
-        Translate(() => StartCoreAsync(conversationKey, message, runOptions, cancellationToken));
+        Translate(async () =>
+        {
+            var context = await PrepareAsync(conversationKey, message, runOptions, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var run = await CreateRunAsync(context, cancellationToken).ConfigureAwait(false);
+                return new RunOperation(this, context, run);
+            }
+            catch
+            {
+                await DisposeAccountingAsync(context).ConfigureAwait(false);
+                throw;
+            }
+        });
 
     public RunOperation Attach(string threadId, string runId, string? conversationKey)
     {
         var snapshot = new RunSnapshot(
             runId, threadId, string.Empty, RunStatus.Queued, [], null, null, null,
             _timeProvider.GetUtcNow(), null, null, new Dictionary<string, string>(), null);
-        return new RunOperation(this, new RunContext(conversationKey, threadId, null, null, null, _timeProvider.GetUtcNow()), snapshot);
+        return new RunOperation(this, NewContext(conversationKey, threadId, null, null, null), snapshot);
     }
 
     public Task<RunStatus> UpdateStatusAsync(RunOperation operation, CancellationToken cancellationToken) =>
@@ -130,11 +110,16 @@ internal sealed class RunEngine
     public Task<RunResult> WaitAsync(RunOperation operation, CancellationToken cancellationToken) =>
         Translate(() => WaitCoreAsync(operation, cancellationToken));
 
-    private async Task<RunOperation> StartCoreAsync(string conversationKey, string message, RunOptions? runOptions, CancellationToken cancellationToken)
+    private RunContext NewContext(string? conversationKey, string threadId, EnsuredAssistant? assistant, string? userMessageId, RunOptions? runOptions) =>
+        new(conversationKey, threadId, assistant, userMessageId, runOptions, _timeProvider.GetUtcNow())
+        {
+            LoopGuard = new ToolLoopGuard(_toolOptions),
+        };
+
+    /// <summary>Budget check (nothing sent on refusal), assistant, thread, user message: everything before the run.</summary>
+    private async Task<RunContext> PrepareAsync(string conversationKey, string message, RunOptions? runOptions, CancellationToken cancellationToken)
     {
         var definition = runOptions?.Assistant ?? _options.Assistant;
-
-        // Budgets are checked before anything is sent: a refusal throws BudgetExceededException here.
         var model = NonEmpty(runOptions?.Model) ?? NonEmpty(definition.Model) ?? _options.DefaultModel;
         var session = await _accounting.BeginRunAsync(
             new RunAccountingContext(
@@ -148,8 +133,28 @@ internal sealed class RunEngine
             cancellationToken).ConfigureAwait(false);
         try
         {
-            var operation = await StartWithSessionAsync(conversationKey, message, runOptions, definition, session, cancellationToken).ConfigureAwait(false);
-            return operation;
+            var assistant = await _ensurer.EnsureAsync(definition, cancellationToken).ConfigureAwait(false);
+            ValidateToolNames(assistant, runOptions);
+            var binding = await ResolveBindingAsync(conversationKey, cancellationToken).ConfigureAwait(false);
+
+            var messageOperation = WriteReconciler.NewOperationId();
+            AssistantMessage userMessage;
+            try
+            {
+                userMessage = await _backend.AddUserMessageAsync(binding.ThreadId, message, messageOperation, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ClientResultException ex) when (ex.Status == 404)
+            {
+                // The stored thread is gone on the server: start a new one and keep the old ID in the history.
+                KitLog.ThreadMissing(_logger, binding.ThreadId, conversationKey);
+                binding = await ReplaceThreadAsync(binding, cancellationToken).ConfigureAwait(false);
+                userMessage = await _backend.AddUserMessageAsync(binding.ThreadId, message, messageOperation, cancellationToken).ConfigureAwait(false);
+            }
+
+            session.SetAssistant(assistant.Id);
+            var context = NewContext(conversationKey, binding.ThreadId, assistant, userMessage.Id, runOptions);
+            context.Accounting = session;
+            return context;
         }
         catch
         {
@@ -158,85 +163,76 @@ internal sealed class RunEngine
         }
     }
 
-    private async Task<RunOperation> StartWithSessionAsync(
-        string conversationKey, string message, RunOptions? runOptions, AssistantDefinition definition, RunAccountingSession session, CancellationToken cancellationToken)
+    /// <summary>Creates the run (reconciled); when the assistant vanished on the server, ensures it again and retries once.</summary>
+    private async Task<RunSnapshot> CreateRunAsync(RunContext context, CancellationToken cancellationToken)
     {
-        var assistant = await _ensurer.EnsureAsync(definition, cancellationToken).ConfigureAwait(false);
-        var binding = await ResolveBindingAsync(conversationKey, cancellationToken).ConfigureAwait(false);
-
-        var messageOperation = WriteReconciler.NewOperationId();
-        AssistantMessage userMessage;
-        try
-        {
-            userMessage = await _backend.AddUserMessageAsync(binding.ThreadId, message, messageOperation, cancellationToken).ConfigureAwait(false);
-        }
-        catch (ClientResultException ex) when (ex.Status == 404)
-        {
-            // The stored thread is gone on the server: start a new one and keep the old ID in the history.
-            KitLog.ThreadMissing(_logger, binding.ThreadId, conversationKey);
-            binding = await ReplaceThreadAsync(binding, cancellationToken).ConfigureAwait(false);
-            userMessage = await _backend.AddUserMessageAsync(binding.ThreadId, message, messageOperation, cancellationToken).ConfigureAwait(false);
-        }
-
+        var assistant = context.Assistant!;
         RunSnapshot run;
         try
         {
-            run = await _backend.CreateRunAsync(BuildRunRequest(binding.ThreadId, assistant, runOptions), cancellationToken).ConfigureAwait(false);
+            run = await _backend.CreateRunAsync(BuildRunRequest(context, assistant), cancellationToken).ConfigureAwait(false);
         }
         catch (ClientResultException ex) when (ex.Status == 404)
         {
-            // The assistant is gone on the server: ensure it again (re-created) and retry once.
+            var definition = assistant.Spec.Definition;
             KitLog.AssistantMissing(_logger, assistant.Id, definition.Name);
             _ensurer.Invalidate(definition.Name);
             assistant = await _ensurer.EnsureAsync(definition, cancellationToken).ConfigureAwait(false);
-            run = await _backend.CreateRunAsync(BuildRunRequest(binding.ThreadId, assistant, runOptions), cancellationToken).ConfigureAwait(false);
+            run = await _backend.CreateRunAsync(BuildRunRequest(context, assistant), cancellationToken).ConfigureAwait(false);
         }
 
-        KitLog.RunCreated(_logger, run.Id, binding.ThreadId, conversationKey);
-        await UpdateBindingAsync(conversationKey, b => b with
+        await OnRunCreatedAsync(context, assistant, run, cancellationToken).ConfigureAwait(false);
+        return run;
+    }
+
+    private async Task OnRunCreatedAsync(RunContext context, EnsuredAssistant assistant, RunSnapshot run, CancellationToken cancellationToken)
+    {
+        KitLog.RunCreated(_logger, run.Id, run.ThreadId, context.ConversationKey ?? string.Empty);
+        context.Accounting?.SetAssistant(assistant.Id);
+        context.Accounting?.SetThread(run.ThreadId, run.Id, run.Model);
+        await UpdateBindingAsync(context.ConversationKey, b => b with
         {
             AssistantId = assistant.Id,
             DefinitionVersion = assistant.Version,
             ActiveRunId = run.Id,
             ActiveRunStatus = run.Status,
-            MessageCount = b.MessageCount + 1,
+            MessageCount = b.MessageCount + (context.Attempts == 1 ? 1 : 0),
         }, cancellationToken).ConfigureAwait(false);
-
-        session.SetAssistant(assistant.Id);
-        session.SetThread(binding.ThreadId, run.Id, run.Model);
-        var context = new RunContext(conversationKey, binding.ThreadId, assistant, userMessage.Id, runOptions, _timeProvider.GetUtcNow())
-        {
-            Accounting = session,
-        };
-        return new RunOperation(this, context, run);
     }
 
-    private RunRequest BuildRunRequest(string threadId, EnsuredAssistant assistant, RunOptions? runOptions)
+    private static void ValidateToolNames(EnsuredAssistant assistant, RunOptions? runOptions)
     {
-        var defaults = _options.RunDefaults;
-        IReadOnlyList<FunctionToolSpec>? toolsOverride = null;
-        if (runOptions?.ToolNames is { } names)
+        if (runOptions?.ToolNames is not { } names)
         {
-            var byName = assistant.Spec.FunctionTools.ToDictionary(t => t.Name, StringComparer.Ordinal);
-            var unknown = names.Where(n => !byName.ContainsKey(n)).ToArray();
-            if (unknown.Length > 0)
-            {
-                throw new ArgumentException(
-                    $"RunOptions.ToolNames names tools the assistant '{assistant.Spec.Definition.Name}' does not have: {string.Join(", ", unknown)}.",
-                    nameof(runOptions));
-            }
-
-            toolsOverride = [.. names.Select(n => byName[n])];
+            return;
         }
 
+        var available = assistant.Spec.FunctionTools.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        var unknown = names.Where(n => !available.Contains(n)).ToArray();
+        if (unknown.Length > 0)
+        {
+            throw new ArgumentException(
+                $"RunOptions.ToolNames names tools the assistant '{assistant.Spec.Definition.Name}' does not have: {string.Join(", ", unknown)}.",
+                nameof(runOptions));
+        }
+    }
+
+    private RunRequest BuildRunRequest(RunContext context, EnsuredAssistant assistant)
+    {
+        var runOptions = context.Options;
+        var defaults = _options.RunDefaults;
+        IReadOnlyList<FunctionToolSpec>? toolsOverride = runOptions?.ToolNames is { } names
+            ? [.. assistant.Spec.FunctionTools.Where(t => names.Contains(t.Name))]
+            : null;
         var metadata = new Dictionary<string, string>(runOptions?.Metadata ?? new Dictionary<string, string>(), StringComparer.Ordinal)
         {
             [DefinitionVersionKey] = assistant.Version,
         };
+        context.RunOperationId = WriteReconciler.NewOperationId();
         return new RunRequest(
-            threadId,
+            context.ThreadId,
             assistant.Id,
-            WriteReconciler.NewOperationId(),
+            context.RunOperationId,
             assistant.Spec,
             runOptions?.MaxCompletionTokens ?? defaults.MaxCompletionTokens,
             runOptions?.MaxPromptTokens ?? defaults.MaxPromptTokens,
@@ -258,11 +254,10 @@ internal sealed class RunEngine
 
         var threadId = await _backend.CreateThreadAsync(new Dictionary<string, string>(), cancellationToken).ConfigureAwait(false);
         KitLog.ThreadCreated(_logger, threadId, conversationKey);
-        var now = _timeProvider.GetUtcNow();
         try
         {
             return await _store.SaveAsync(
-                new ConversationBinding { ConversationKey = conversationKey, Protocol = _backend.Protocol, ThreadId = threadId, CreatedAt = now },
+                new ConversationBinding { ConversationKey = conversationKey, Protocol = _backend.Protocol, ThreadId = threadId, CreatedAt = _timeProvider.GetUtcNow() },
                 cancellationToken).ConfigureAwait(false);
         }
         catch (ConversationConcurrencyException)
@@ -318,117 +313,155 @@ internal sealed class RunEngine
     private async Task<RunResult> WaitCoreAsync(RunOperation operation, CancellationToken cancellationToken)
     {
         var context = operation.Context;
-        var polling = _options.Polling;
-        var deadline = context.StartedAt + polling.Timeout;
-        var segmentStart = _timeProvider.GetUtcNow();
-        var afterToolOutputs = false;
-        var attempt = 0;
-        var polls = 0;
-        var lastDelay = TimeSpan.Zero;
-        var segmentOpen = true;
-
         var scope = _scopes.CreateAsyncScope();
         await using var scopeDisposal = scope.ConfigureAwait(false);
         try
         {
             while (true)
             {
-                var run = operation.Snapshot;
-                var assistantId = context.Assistant?.Id ?? run.AssistantId;
-
-                if (segmentOpen && run.Status is not (RunStatus.Queued or RunStatus.InProgress) && attempt > 0)
+                var run = await PollUntilSettledAsync(operation, cancellationToken).ConfigureAwait(false);
+                if (run.Status == RunStatus.RequiresAction)
                 {
-                    // The model's turn ended: remember how long it took (the detection lag is about half a delay).
-                    var took = _timeProvider.GetUtcNow() - segmentStart - (lastDelay / 2);
-                    _durations.Record(assistantId, afterToolOutputs, took);
-                    segmentOpen = false;
-                }
-
-                if (run.Status == RunStatus.RequiresAction && context.StopReason is null
-                    && await CheckBudgetsAsync(operation, run, cancellationToken).ConfigureAwait(false))
-                {
-                    await StopRunAsync(operation, "budget exceeded").ConfigureAwait(false);
-                    continue;
-                }
-
-                if (run.Status == RunStatus.RequiresAction && context.StopReason is null)
-                {
-                    operation.Snapshot = await SubmitToolOutputsAsync(operation, run, scope.ServiceProvider, cancellationToken).ConfigureAwait(false);
-                    segmentStart = _timeProvider.GetUtcNow();
-                    afterToolOutputs = true;
-                    segmentOpen = true;
-                    attempt = 0;
-                    continue;
-                }
-
-                if (run.Status.IsTerminal())
-                {
-                    if (run.Status == RunStatus.Failed && await RerunAsync(operation, run, cancellationToken).ConfigureAwait(false))
+                    var round = await ExecuteToolRoundAsync(operation, run, scope.ServiceProvider, cancellationToken).ConfigureAwait(false);
+                    if (round is not null)
                     {
-                        segmentStart = _timeProvider.GetUtcNow();
-                        afterToolOutputs = false;
-                        segmentOpen = true;
-                        attempt = 0;
-                        continue;
+                        operation.Snapshot = await _backend.SubmitToolOutputsAsync(run.ThreadId, run.Id, Outputs(round), cancellationToken).ConfigureAwait(false);
                     }
 
-                    KitLog.RunEnded(_logger, run.Id, run.ThreadId, run.Status.ToWireString(), polls);
-                    return await FinishAsync(operation, run, cancellationToken).ConfigureAwait(false);
+                    continue;
                 }
 
-                var now = _timeProvider.GetUtcNow();
-                if (now >= deadline)
+                if (run.Status == RunStatus.Failed && await RerunAsync(operation, run, cancellationToken).ConfigureAwait(false))
                 {
-                    KitLog.RunTimedOut(_logger, run.Id, run.ThreadId, polling.Timeout);
-                    await CancelQuietlyAsync(operation).ConfigureAwait(false);
-                    await UpdateBindingAsync(context.ConversationKey, b => b with { ActiveRunStatus = RunStatus.Cancelling }, CancellationToken.None).ConfigureAwait(false);
-                    throw new RunTimeoutException(run.ThreadId, run.Id, polling.Timeout, run.Status);
+                    continue;
                 }
 
-                var remaining = deadline - now;
-                if (run.ExpiresAt is { } expiresAt && expiresAt - now < remaining)
-                {
-                    remaining = expiresAt - now;
-                }
-
-                var estimate = polling.Adaptive
-                    ? _durations.Estimate(assistantId, afterToolOutputs, polling.MinObservationsForAdaptation)
-                    : null;
-                lastDelay = PollDelayCalculator.NextDelay(
-                    new PollDelayInput(attempt, now - segmentStart, run.PollHint, estimate, Random(), remaining),
-                    polling);
-                KitLog.RunPolled(_logger, run.Id, run.Status.ToWireString(), lastDelay);
-                if (lastDelay > TimeSpan.Zero)
-                {
-                    await Task.Delay(lastDelay, _timeProvider, cancellationToken).ConfigureAwait(false);
-                }
-
-                operation.Snapshot = await _backend.GetRunAsync(run.ThreadId, run.Id, cancellationToken).ConfigureAwait(false);
-                attempt++;
-                polls++;
+                var messages = run.Status == RunStatus.Failed
+                    ? []
+                    : await _backend.GetRunMessagesAsync(run.ThreadId, run.Id, context.UserMessageId, cancellationToken).ConfigureAwait(false);
+                var steps = _options.RunStepLog
+                    ? await _backend.GetRunStepsAsync(run.ThreadId, run.Id, cancellationToken).ConfigureAwait(false)
+                    : context.Steps;
+                var result = await CompleteRunAsync(context, run, messages, steps, cancellationToken).ConfigureAwait(false);
+                operation.Value = result;
+                return result ?? throw Failed(context, run);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            if (_options.CancelRunOnCallerCancellation && !operation.HasCompleted)
-            {
-                KitLog.CancellingRunAfterCallerCancellation(_logger, operation.Id, operation.ThreadId);
-                await CancelQuietlyAsync(operation).ConfigureAwait(false);
-                await UpdateBindingAsync(context.ConversationKey, b => b with { ActiveRunStatus = RunStatus.Cancelling }, CancellationToken.None).ConfigureAwait(false);
-            }
-
+            await OnCallerCancelledAsync(operation).ConfigureAwait(false);
             throw;
         }
         finally
         {
-            if (context.Accounting is { } session)
-            {
-                // Records what the run used if it never completed (failed, cancelled by the caller, timed out).
-                await session.DisposeAsync().ConfigureAwait(false);
-                context.Accounting = null;
-            }
+            await DisposeAccountingAsync(context).ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// Polls until the run leaves <c>queued</c>/<c>in_progress</c>/<c>cancelling</c> (or is already settled), with the
+    /// adaptive schedule, the deadline and <c>expires_at</c> awareness. Reports every status seen to <paramref name="onStatus"/>.
+    /// </summary>
+    private async Task<RunSnapshot> PollUntilSettledAsync(RunOperation operation, CancellationToken cancellationToken, Action<RunSnapshot>? onStatus = null)
+    {
+        var context = operation.Context;
+        var polling = _options.Polling;
+        var deadline = context.StartedAt + polling.Timeout;
+        var segmentStart = _timeProvider.GetUtcNow();
+        var afterToolOutputs = context.ToolCalls.Count > 0;
+        var attempt = 0;
+        var lastDelay = TimeSpan.Zero;
+        while (true)
+        {
+            var run = operation.Snapshot;
+            var assistantId = context.Assistant?.Id ?? run.AssistantId;
+            var settled = run.Status is RunStatus.RequiresAction || run.Status.IsTerminal();
+            if (settled && (run.Status != RunStatus.RequiresAction || context.StopReason is null))
+            {
+                if (attempt > 0)
+                {
+                    // The model's turn ended: remember how long it took (the detection lag is about half a delay).
+                    _durations.Record(assistantId, afterToolOutputs, _timeProvider.GetUtcNow() - segmentStart - (lastDelay / 2));
+                }
+
+                if (run.Status.IsTerminal())
+                {
+                    KitLog.RunEnded(_logger, run.Id, run.ThreadId, run.Status.ToWireString(), attempt);
+                }
+
+                return run;
+            }
+
+            var now = _timeProvider.GetUtcNow();
+            if (now >= deadline)
+            {
+                KitLog.RunTimedOut(_logger, run.Id, run.ThreadId, polling.Timeout);
+                await CancelQuietlyAsync(operation).ConfigureAwait(false);
+                await UpdateBindingAsync(context.ConversationKey, b => b with { ActiveRunStatus = RunStatus.Cancelling }, CancellationToken.None).ConfigureAwait(false);
+                throw new RunTimeoutException(run.ThreadId, run.Id, polling.Timeout, run.Status);
+            }
+
+            var remaining = deadline - now;
+            if (run.ExpiresAt is { } expiresAt && expiresAt - now < remaining)
+            {
+                remaining = expiresAt - now;
+            }
+
+            var estimate = polling.Adaptive ? _durations.Estimate(assistantId, afterToolOutputs, polling.MinObservationsForAdaptation) : null;
+            lastDelay = PollDelayCalculator.NextDelay(new PollDelayInput(attempt, now - segmentStart, run.PollHint, estimate, Random(), remaining), polling);
+            KitLog.RunPolled(_logger, run.Id, run.Status.ToWireString(), lastDelay);
+            if (lastDelay > TimeSpan.Zero)
+            {
+                await Task.Delay(lastDelay, _timeProvider, cancellationToken).ConfigureAwait(false);
+            }
+
+            operation.Snapshot = await _backend.GetRunAsync(run.ThreadId, run.Id, cancellationToken).ConfigureAwait(false);
+            attempt++;
+            onStatus?.Invoke(operation.Snapshot);
+        }
+    }
+
+    /// <summary>
+    /// One <c>requires_action</c> round: budget and loop-guard checks (a stop cancels the run and returns null), then
+    /// every call executed (concurrently, safely) and recorded. The caller submits the outputs once.
+    /// </summary>
+    private async Task<IReadOnlyList<ToolCallRecord>?> ExecuteToolRoundAsync(RunOperation operation, RunSnapshot run, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var context = operation.Context;
+        var calls = run.RequiredToolCalls;
+        KitLog.RunRequiresAction(_logger, run.Id, calls.Count);
+
+        if (context.StopReason is null && await BudgetSaysStopAsync(context, run, cancellationToken).ConfigureAwait(false))
+        {
+            await StopRunAsync(operation, "budget exceeded").ConfigureAwait(false);
+            return null;
+        }
+
+        var verdict = context.LoopGuard!.Observe(calls);
+        if (verdict.ShouldStop)
+        {
+            await StopRunAsync(operation, verdict.Message ?? "tool loop guard").ConfigureAwait(false);
+            return null;
+        }
+
+        await UpdateBindingAsync(context.ConversationKey, b => b with
+        {
+            ActiveRunId = run.Id,
+            ActiveRunStatus = RunStatus.RequiresAction,
+            PendingToolCalls = [.. calls.Select(c => new PendingToolCall(c.ToolCallId, c.Name, c.ArgumentsJson))],
+        }, cancellationToken).ConfigureAwait(false);
+
+        var scope = new ToolExecutionScope(context.ConversationKey ?? string.Empty, run.ThreadId, run.Id, services)
+        {
+            EnabledTools = context.Options?.ToolNames is { } names ? names.ToHashSet(StringComparer.Ordinal) : null,
+        };
+        var records = await _tools.ExecuteAsync(calls, scope, cancellationToken).ConfigureAwait(false);
+        context.ToolCalls.AddRange(records);
+        return records;
+    }
+
+    private static KeyValuePair<string, string>[] Outputs(IReadOnlyList<ToolCallRecord> records) =>
+        [.. records.Select(r => new KeyValuePair<string, string>(r.ToolCallId, r.Output))];
 
     /// <summary>Stops a run the kit decided to end (budget, loop guard): cancel on the server, then wait for <c>cancelled</c>.</summary>
     private async Task StopRunAsync(RunOperation operation, string reason)
@@ -438,10 +471,10 @@ internal sealed class RunEngine
         await CancelQuietlyAsync(operation).ConfigureAwait(false);
     }
 
-    /// <summary>Lists the steps so far and reports them to accounting; true when a budget asks the run to stop.</summary>
-    private async Task<bool> CheckBudgetsAsync(RunOperation operation, RunSnapshot run, CancellationToken cancellationToken)
+    /// <summary>On the polled path: lists the steps so far (only when a budget applies) and asks accounting.</summary>
+    private async Task<bool> BudgetSaysStopAsync(RunContext context, RunSnapshot run, CancellationToken cancellationToken)
     {
-        if (operation.Context.Accounting is not { HasBudgets: true } session)
+        if (context.Accounting is not { HasBudgets: true } session)
         {
             return false;
         }
@@ -454,40 +487,6 @@ internal sealed class RunEngine
         }
 
         return stop || session.StopRequested;
-    }
-
-    private async Task<RunSnapshot> SubmitToolOutputsAsync(RunOperation operation, RunSnapshot run, IServiceProvider services, CancellationToken cancellationToken)
-    {
-        var context = operation.Context;
-        var calls = run.RequiredToolCalls;
-        KitLog.RunRequiresAction(_logger, run.Id, calls.Count);
-        await UpdateBindingAsync(context.ConversationKey, b => b with
-        {
-            ActiveRunId = run.Id,
-            ActiveRunStatus = RunStatus.RequiresAction,
-            PendingToolCalls = [.. calls.Select(c => new PendingToolCall(c.ToolCallId, c.Name, c.ArgumentsJson))],
-        }, cancellationToken).ConfigureAwait(false);
-
-        IReadOnlyList<ToolCallRecord> records;
-        if (_tools is not null)
-        {
-            var scope = new ToolExecutionScope(context.ConversationKey ?? string.Empty, run.ThreadId, run.Id, services);
-            records = await _tools.ExecuteAsync(calls, scope, cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            records = [.. calls.Select(c => new ToolCallRecord(
-                c.ToolCallId, c.Name, c.ArgumentsJson,
-                new System.Text.Json.Nodes.JsonObject
-                {
-                    ["error"] = new System.Text.Json.Nodes.JsonObject { ["type"] = "unknown_tool", ["message"] = $"No tool named '{c.Name}' is registered." },
-                }.ToJsonString(),
-                ToolCallStatus.UnknownTool, TimeSpan.Zero))];
-        }
-
-        context.ToolCalls.AddRange(records);
-        var outputs = records.Select(r => new KeyValuePair<string, string>(r.ToolCallId, r.Output)).ToArray();
-        return await _backend.SubmitToolOutputsAsync(run.ThreadId, run.Id, outputs, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<bool> RerunAsync(RunOperation operation, RunSnapshot run, CancellationToken cancellationToken)
@@ -509,32 +508,29 @@ internal sealed class RunEngine
 
         context.EarlierUsage = Sum(context.EarlierUsage, run.Usage);
         context.Attempts++;
-        operation.Snapshot = await _backend.CreateRunAsync(BuildRunRequest(run.ThreadId, context.Assistant, context.Options), cancellationToken).ConfigureAwait(false);
-        await UpdateBindingAsync(context.ConversationKey, b => b with { ActiveRunId = operation.Snapshot.Id, ActiveRunStatus = operation.Snapshot.Status }, cancellationToken).ConfigureAwait(false);
+        operation.Snapshot = await CreateRunAsync(context, cancellationToken).ConfigureAwait(false);
         return true;
     }
 
-    private async Task<RunResult> FinishAsync(RunOperation operation, RunSnapshot run, CancellationToken cancellationToken)
+    /// <summary>
+    /// Ends a run: accounting (steps, cost), the binding, the result. Returns null for a failed run (the caller throws
+    /// or reports it).
+    /// </summary>
+    private async Task<RunResult?> CompleteRunAsync(
+        RunContext context, RunSnapshot run, IReadOnlyList<AssistantMessage> messages, IReadOnlyList<RunStepRecord> steps, CancellationToken cancellationToken)
     {
-        var context = operation.Context;
-        var messages = run.Status == RunStatus.Failed
-            ? []
-            : await _backend.GetRunMessagesAsync(run.ThreadId, run.Id, context.UserMessageId, cancellationToken).ConfigureAwait(false);
-        if (_options.RunStepLog)
-        {
-            context.Steps = await _backend.GetRunStepsAsync(run.ThreadId, run.Id, cancellationToken).ConfigureAwait(false);
-        }
-
+        context.Steps = steps;
         RunCostSummary? cost = null;
         if (context.Accounting is { } session)
         {
-            foreach (var step in context.Steps)
+            foreach (var step in steps)
             {
                 await session.RecordStepAsync(step, cancellationToken).ConfigureAwait(false);
             }
 
             cost = await session.CompleteAsync(Sum(context.EarlierUsage, run.Usage) ?? TokenUsage.Zero, new ToolUsage(false, 0), cancellationToken).ConfigureAwait(false);
         }
+
         await UpdateBindingAsync(context.ConversationKey, b => b with
         {
             ActiveRunId = null,
@@ -545,26 +541,37 @@ internal sealed class RunEngine
 
         if (run.Status == RunStatus.Failed)
         {
-            throw new RunFailedException(run.LastError ?? new RunError("unknown", "The run failed without an error."), run.ThreadId, run.Id, context.Attempts);
+            return null;
         }
 
-        var result = new RunResult(context.ConversationKey ?? string.Empty, run.ThreadId, run.Id, context.Assistant?.Id ?? run.AssistantId, run.Status, messages)
+        return new RunResult(context.ConversationKey ?? string.Empty, run.ThreadId, run.Id, context.Assistant?.Id ?? run.AssistantId, run.Status, messages)
         {
             Usage = Sum(context.EarlierUsage, run.Usage),
             IncompleteReason = run.IncompleteReason,
             ToolCalls = [.. context.ToolCalls],
             DefinitionVersion = context.Assistant?.Version ?? run.Metadata.GetValueOrDefault(DefinitionVersionKey),
-            Steps = context.Steps,
+            Steps = steps,
             Cost = cost,
             StopReason = context.StopReason,
         };
-        operation.Value = result;
-        return result;
+    }
+
+    private static RunFailedException Failed(RunContext context, RunSnapshot run) =>
+        new(run.LastError ?? new RunError("unknown", "The run failed without an error."), run.ThreadId, run.Id, context.Attempts);
+
+    private async Task OnCallerCancelledAsync(RunOperation operation)
+    {
+        if (_options.CancelRunOnCallerCancellation && !operation.HasCompleted)
+        {
+            KitLog.CancellingRunAfterCallerCancellation(_logger, operation.Id, operation.ThreadId);
+            await CancelQuietlyAsync(operation).ConfigureAwait(false);
+            await UpdateBindingAsync(operation.Context.ConversationKey, b => b with { ActiveRunStatus = RunStatus.Cancelling }, CancellationToken.None).ConfigureAwait(false);
+        }
     }
 
     private async Task CancelQuietlyAsync(RunOperation operation)
     {
-        // The caller's token is already cancelled: use a fresh, bounded one.
+        // The caller's token may already be cancelled: use a fresh, bounded one.
         using var timeout = new CancellationTokenSource(_options.CancelRunTimeout, _timeProvider);
         try
         {
@@ -573,6 +580,16 @@ internal sealed class RunEngine
         catch (Exception ex) when (ex is ClientResultException or HttpRequestException or OperationCanceledException or IOException)
         {
             KitLog.CancelRunFailed(_logger, ex, operation.Id, operation.ThreadId);
+        }
+    }
+
+    private static async Task DisposeAccountingAsync(RunContext context)
+    {
+        if (context.Accounting is { } session)
+        {
+            // Records what the run used if it never completed (failed, cancelled by the caller, timed out).
+            context.Accounting = null;
+            await session.DisposeAsync().ConfigureAwait(false);
         }
     }
 

@@ -1,0 +1,51 @@
+using Assistants.Kit.Accounting.Internal;
+using Assistants.Kit.Definitions.Internal;
+using Assistants.Kit.Tools.Internal;
+
+namespace Assistants.Kit.Runs.Internal;
+
+/// <summary>What a run belongs to and what the engine accumulated while it ran.</summary>
+internal sealed class RunContext
+{
+    public RunContext(string? conversationKey, string threadId, EnsuredAssistant? assistant, string? userMessageId, RunOptions? options, DateTimeOffset startedAt)
+    {
+        ConversationKey = conversationKey;
+        ThreadId = threadId;
+        Assistant = assistant;
+        UserMessageId = userMessageId;
+        Options = options;
+        StartedAt = startedAt;
+    }
+
+    public string? ConversationKey { get; }
+
+    public string ThreadId { get; }
+
+    public EnsuredAssistant? Assistant { get; }
+
+    public string? UserMessageId { get; }
+
+    public RunOptions? Options { get; }
+
+    public DateTimeOffset StartedAt { get; }
+
+    /// <summary>Gets the tool calls executed so far, in completion order.</summary>
+    public List<ToolCallRecord> ToolCalls { get; } = [];
+
+    /// <summary>Gets or sets the usage of earlier (failed, re-run) attempts.</summary>
+    public TokenUsage? EarlierUsage { get; set; }
+
+    public RunAccountingSession? Accounting { get; set; }
+
+    public IReadOnlyList<RunStepRecord> Steps { get; set; } = [];
+
+    /// <summary>Gets or sets why the kit stopped the run itself (loop guard, budget).</summary>
+    public string? StopReason { get; set; }
+
+    public ToolLoopGuard? LoopGuard { get; set; }
+
+    public int Attempts { get; set; } = 1;
+
+    /// <summary>Gets the operation ID the run was created with (reconciliation, stream recovery).</summary>
+    public string? RunOperationId { get; set; }
+}
