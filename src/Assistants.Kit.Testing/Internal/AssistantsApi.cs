@@ -210,7 +210,7 @@ internal sealed class AssistantsApi : IApiSurface
     {
         lock (_store.Sync)
         {
-            return ApiResult.Ok(Render.Thread(FindThread(request["thread_id"])));
+            return ApiResult.Ok(Render.Thread(FindThread(request["thread_id"]), withDefaults: true));
         }
     }
 
@@ -399,7 +399,7 @@ internal sealed class AssistantsApi : IApiSurface
             var thread = CreateThreadCore(threadBody);
             var now = _store.Now;
             var run = NewRun(thread, assistant, options, runResources, now);
-            return RunResult(thread, run, options.Stream, prefix: new SseEvent("thread.created", Render.Thread(thread).ToJsonString()));
+            return RunResult(thread, run, options.Stream, prefix: new SseEvent("thread.created", Render.Thread(thread, withDefaults: true).ToJsonString()));
         }
     }
 
@@ -453,8 +453,8 @@ internal sealed class AssistantsApi : IApiSurface
         }
 
         run.Followers++;
-        run.Journal.Add(new SseEvent("thread.run.created", Render.Run(run).ToJsonString()));
-        run.Journal.Add(new SseEvent("thread.run.queued", Render.Run(run).ToJsonString()));
+        run.Journal.Add(new SseEvent("thread.run.created", Render.Run(run, stream: true).ToJsonString()));
+        run.Journal.Add(new SseEvent("thread.run.queued", Render.Run(run, stream: true).ToJsonString()));
         return new ApiResult { Stream = plan };
     }
 
@@ -474,7 +474,7 @@ internal sealed class AssistantsApi : IApiSurface
         {
             var thread = FindThread(request["thread_id"]);
             _engine.AdvanceThread(thread, _store.Now);
-            return ApiResult.Ok(query.Page(thread.Runs, r => r.Id, Render.Run));
+            return ApiResult.Ok(query.Page(thread.Runs, r => r.Id, r => Render.Run(r)));
         }
     }
 

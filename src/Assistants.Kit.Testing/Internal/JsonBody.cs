@@ -125,7 +125,7 @@ internal sealed class JsonBody
             throw ApiException.InvalidType(PathOf(name), "a decimal", value);
         }
 
-        var d = v.GetValue<double>();
+        var d = ToDouble(v);
         CheckRange(name, d, min, max, "decimal");
         return d;
     }
@@ -143,7 +143,7 @@ internal sealed class JsonBody
             throw ApiException.InvalidType(PathOf(name), "an integer", value);
         }
 
-        var d = v.GetValue<double>();
+        var d = ToDouble(v);
         CheckRange(name, d, min, max, "integer");
         return d > int.MaxValue ? int.MaxValue : (int)d;
     }
@@ -271,6 +271,12 @@ internal sealed class JsonBody
 
         return result;
     }
+
+    private static double ToDouble(JsonValue value) =>
+        value.TryGetValue(out double d) ? d
+        : value.TryGetValue(out long l) ? l
+        : value.TryGetValue(out int i) ? i
+        : double.Parse(value.ToJsonString(), CultureInfo.InvariantCulture);
 
     private void CheckRange(string name, double value, double? min, double? max, string kind)
     {

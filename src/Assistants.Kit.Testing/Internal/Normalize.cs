@@ -68,10 +68,10 @@ internal static partial class Normalize
                             output["description"] = description;
                         }
 
-                        if (function.Object("parameters") is { } parameters)
-                        {
-                            output["parameters"] = parameters.Node.DeepClone();
-                        }
+                        // Without parameters the real service stores an empty object schema.
+                        output["parameters"] = function.Object("parameters") is { } parameters
+                            ? parameters.Node.DeepClone()
+                            : new JsonObject { ["type"] = "object", ["properties"] = new JsonObject() };
 
                         output["strict"] = function.Boolean("strict") ?? false;
                         result.Add(new JsonObject { ["type"] = "function", ["function"] = output });

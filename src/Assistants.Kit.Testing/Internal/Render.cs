@@ -26,13 +26,17 @@ internal static class Render
         ["response_format"] = a.ResponseFormat?.DeepClone(),
     };
 
-    public static JsonObject Thread(ThreadRecord t) => new()
+    /// <summary>
+    /// A thread. The real service adds an empty <c>code_interpreter</c> resource when it shows a thread on GET and in
+    /// stream events (not on create or modify); <paramref name="withDefaults"/> reproduces that.
+    /// </summary>
+    public static JsonObject Thread(ThreadRecord t, bool withDefaults = false) => new()
     {
         ["id"] = t.Id,
         ["object"] = "thread",
         ["created_at"] = t.CreatedAt,
         ["metadata"] = Metadata(t.Metadata),
-        ["tool_resources"] = t.ToolResources.DeepClone(),
+        ["tool_resources"] = withDefaults ? WithCodeInterpreter(t.ToolResources) : t.ToolResources.DeepClone(),
     };
 
     /// <summary>
@@ -65,7 +69,11 @@ internal static class Render
         return o;
     }
 
-    public static JsonObject Run(RunRecord r) => new()
+    /// <summary>
+    /// A run. In stream events the real service shows an empty <c>code_interpreter</c> resource in the run's
+    /// <c>tool_resources</c> (REST responses show what was set); <paramref name="stream"/> reproduces that.
+    /// </summary>
+    public static JsonObject Run(RunRecord r, bool stream = false) => new()
     {
         ["id"] = r.Id,
         ["object"] = "thread.run",
@@ -83,7 +91,7 @@ internal static class Render
         ["model"] = r.Model,
         ["instructions"] = r.Instructions,
         ["tools"] = r.Tools.DeepClone(),
-        ["tool_resources"] = r.ToolResources.DeepClone(),
+        ["tool_resources"] = stream ? WithCodeInterpreter(r.ToolResources) : r.ToolResources.DeepClone(),
         ["metadata"] = Metadata(r.Metadata),
         ["temperature"] = r.Temperature,
         ["top_p"] = r.TopP,
@@ -204,6 +212,17 @@ internal static class Render
         }
 
         return o;
+    }
+
+    private static JsonObject WithCodeInterpreter(JsonObject resources)
+    {
+        var copy = (JsonObject)resources.DeepClone();
+        if (!copy.ContainsKey("code_interpreter"))
+        {
+            copy.Insert(0, "code_interpreter", new JsonObject { ["file_ids"] = new JsonArray() });
+        }
+
+        return copy;
     }
 
     private static JsonObject? Error(RunErrorRecord? error) =>

@@ -147,7 +147,7 @@ internal sealed partial class RunEngine
     {
         run.Status = RunStatus.Cancelling;
         run.PhaseEndsAt = now + _options.CancellingDuration;
-        Emit(run, "thread.run.cancelling", Render.Run(run));
+        Emit(run, "thread.run.cancelling", Render.Run(run, stream: true));
         _store.Touch();
     }
 
@@ -174,7 +174,7 @@ internal sealed partial class RunEngine
         run.PendingCallIds.Clear();
         run.Status = RunStatus.Queued;
         run.PhaseEndsAt = now + _options.QueuedDuration;
-        Emit(run, "thread.run.queued", Render.Run(run));
+        Emit(run, "thread.run.queued", Render.Run(run, stream: true));
         _store.Touch();
     }
 
@@ -228,7 +228,7 @@ internal sealed partial class RunEngine
         run.Status = RunStatus.InProgress;
         run.StartedAt = EmulatorStore.Seconds(at);
         run.PhaseEndsAt = at + run.StepDuration;
-        Emit(run, "thread.run.in_progress", Render.Run(run));
+        Emit(run, "thread.run.in_progress", Render.Run(run, stream: true));
         _store.Touch();
     }
 
@@ -342,7 +342,7 @@ internal sealed partial class RunEngine
         run.PendingCallIds.AddRange(records.Select(r => r.Id));
         run.Status = RunStatus.RequiresAction;
         run.PhaseEndsAt = null;
-        Emit(run, "thread.run.requires_action", Render.Run(run));
+        Emit(run, "thread.run.requires_action", Render.Run(run, stream: true));
         _store.Touch();
     }
 
@@ -538,7 +538,7 @@ internal sealed partial class RunEngine
             run.ExpiresAt = null;
             run.PhaseEndsAt = null;
             run.Usage = FinalUsage(run);
-            Emit(run, "thread.run.completed", Render.Run(run));
+            Emit(run, "thread.run.completed", Render.Run(run, stream: true));
             _store.Touch();
         }
         else
@@ -555,7 +555,7 @@ internal sealed partial class RunEngine
         run.ExpiresAt = null;
         run.PhaseEndsAt = null;
         run.Usage = FinalUsage(run);
-        Emit(run, "thread.run.incomplete", Render.Run(run));
+        Emit(run, "thread.run.incomplete", Render.Run(run, stream: true));
         _store.Touch();
     }
 
@@ -569,7 +569,7 @@ internal sealed partial class RunEngine
         run.PhaseEndsAt = null;
         run.PendingCallIds.Clear();
         run.Usage = FinalUsage(run);
-        Emit(run, "thread.run.failed", Render.Run(run));
+        Emit(run, "thread.run.failed", Render.Run(run, stream: true));
         _store.Touch();
     }
 
@@ -581,7 +581,7 @@ internal sealed partial class RunEngine
         run.PhaseEndsAt = null;
         run.PendingCallIds.Clear();
         run.Usage = FinalUsage(run);
-        Emit(run, "thread.run.expired", Render.Run(run));
+        Emit(run, "thread.run.expired", Render.Run(run, stream: true));
         _store.Touch();
     }
 
@@ -594,7 +594,7 @@ internal sealed partial class RunEngine
         run.PhaseEndsAt = null;
         run.PendingCallIds.Clear();
         run.Usage = FinalUsage(run);
-        Emit(run, "thread.run.cancelled", Render.Run(run));
+        Emit(run, "thread.run.cancelled", Render.Run(run, stream: true));
         _store.Touch();
     }
 
