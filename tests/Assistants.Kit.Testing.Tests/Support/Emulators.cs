@@ -44,11 +44,11 @@ internal static class Emulators
         return ((int)response.StatusCode, string.IsNullOrEmpty(content) ? null : JsonNode.Parse(content));
     }
 
-    public static Task<(int Status, JsonNode? Body)> PostAsync(this HttpClient http, string path, object? body = null) => http.SendAsync(HttpMethod.Post, path, body ?? new { });
+    public static Task<(int Status, JsonNode? Body)> PostJsonAsync(this HttpClient http, string path, object? body = null) => http.SendAsync(HttpMethod.Post, path, body ?? new { });
 
-    public static Task<(int Status, JsonNode? Body)> GetAsync(this HttpClient http, string path) => http.SendAsync(HttpMethod.Get, path);
+    public static Task<(int Status, JsonNode? Body)> GetJsonAsync(this HttpClient http, string path) => http.SendAsync(HttpMethod.Get, path);
 
-    public static Task<(int Status, JsonNode? Body)> DeleteAsync(this HttpClient http, string path) => http.SendAsync(HttpMethod.Delete, path);
+    public static Task<(int Status, JsonNode? Body)> DeleteJsonAsync(this HttpClient http, string path) => http.SendAsync(HttpMethod.Delete, path);
 
     public static string Str(this JsonNode? node, string path)
     {
