@@ -389,8 +389,8 @@ public sealed class ScriptedRun
 
     /// <summary>
     /// When this run is streamed, sends an <c>error</c> event after <paramref name="events"/> events of each stream and
-    /// ends the stream there (data <c>{"code","message","param","type"}</c>, which the OpenAI .NET client turns into a
-    /// <c>ClientResultException</c>).
+    /// ends the stream there (<c>event: error</c> with data <c>{"error":{"message","type","param","code"}}</c>; the OpenAI
+    /// .NET client throws a <c>ClientResultException</c> carrying that data, the Python SDK an <c>APIError</c>).
     /// </summary>
     /// <param name="events">How many events to send before the error.</param>
     /// <param name="code">The error code.</param>

@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -352,13 +354,15 @@ internal sealed partial class EmulatorPipeline
                 {
                     if (script?.CutAfterEvents is { } cut && sent >= cut)
                     {
-                        Drop(context, record);
+                        await CutAsync(context, record).ConfigureAwait(false);
                         return;
                     }
 
                     if (script?.StreamError is { } error && sent >= error.AfterEvents)
                     {
-                        var data = new JsonObject { ["code"] = error.Code, ["message"] = error.Message, ["param"] = null, ["type"] = "server_error" };
+                        // OpenAI's envelope, as the Python SDK parses stream errors; the .NET client surfaces the raw data
+                        // in a ClientResultException.
+                        var data = ApiException.ErrorBody(error.Message, "server_error", null, error.Code);
                         await WriteEventAsync(response, new SseEvent("error", data.ToJsonString()), cancellation).ConfigureAwait(false);
                         return;
                     }
@@ -404,6 +408,31 @@ internal sealed partial class EmulatorPipeline
         var bytes = Encoding.UTF8.GetBytes($"event: {item.Name}\ndata: {item.Data}\n\n");
         await response.Body.WriteAsync(bytes, cancellation).ConfigureAwait(false);
         await response.Body.FlushAsync(cancellation).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Ends a response that already sent data as a dropped connection would: the bytes sent so far reach the client,
+    /// then the connection closes mid-response (FIN without the final chunk, then an abort), so the client reads every
+    /// event sent and then fails.
+    /// </summary>
+    private static async Task CutAsync(HttpContext context, RecordedRequest record)
+    {
+        record.ConnectionDropped = true;
+        await context.Response.Body.FlushAsync().ConfigureAwait(false);
+
+        // A transport-level grace period (real time, not the emulator's clock) for Kestrel to hand the bytes to the socket.
+        await Task.Delay(TimeSpan.FromMilliseconds(20)).ConfigureAwait(false);
+        try
+        {
+            context.Features.Get<IConnectionSocketFeature>()?.Socket.Shutdown(SocketShutdown.Send);
+            await Task.Delay(TimeSpan.FromMilliseconds(50)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // Already closed: nothing more to cut.
+        }
+
+        context.Abort();
     }
 
     private static void Drop(HttpContext context, RecordedRequest record)
