@@ -134,6 +134,7 @@ internal sealed class RunRecord
     public long Seq { get; set; }
 
     /// <summary>The ordinal of the run among the runs created by this emulator process (1-based; 0 after a reload).</summary>
+    [JsonIgnore]
     public int Number { get; set; }
 
     public DateTimeOffset Created { get; set; }
