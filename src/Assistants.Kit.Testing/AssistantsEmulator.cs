@@ -19,20 +19,21 @@ namespace Assistants.Kit.Testing;
 /// <para>
 /// Start it with <c>await using var emulator = await AssistantsEmulator.StartAsync();</c> and point a client at
 /// <see cref="BaseUri"/> (it ends in <c>/v1</c>), e.g. <c>new AssistantClient(new ApiKeyCredential("any"), new
-/// OpenAIClientOptions { Endpoint = emulator.BaseUri })</c>. Requests must carry <c>OpenAI-Beta: assistants=v2</c> (the
+/// AssistantClientOptions { Endpoint = emulator.BaseUri })</c>. Requests must carry <c>OpenAI-Beta: assistants=v2</c> (the
 /// official client sends it).
 /// </para>
 /// <para>
-/// Responses are built from state, with the shapes of the real service's recorded traffic. Where the recordings show a
-/// quirk of the real service, the emulator answers consistently instead, and these are the known differences:
-/// modifying a message returns <c>attachments</c> (the real service returns the v1-era <c>file_ids: []</c>); a thread's
-/// <c>tool_resources</c> is returned as stored (the real service sometimes adds <c>code_interpreter.file_ids: []</c> on
-/// GET); a run's <c>tool_resources</c> is <c>{}</c> unless the create-thread-and-run request set some; a run that ends
-/// incomplete is streamed as <c>thread.run.incomplete</c> with the reason that applied (the real v2 service sent
-/// <c>thread.run.completed</c> with <c>max_prompt_tokens</c> for a <c>max_completion_tokens</c> cut). As on the real
-/// service, message objects in REST responses carry no <c>status</c> / <c>incomplete_details</c> / <c>completed_at</c> /
-/// <c>incomplete_at</c> (stream events do), and a run step's <c>expires_at</c> is <c>null</c> in REST once the step
-/// ended.
+/// Responses are built from state, with the shapes of the real service's recorded traffic, including its harmless
+/// presentation quirks: message objects in REST responses carry no <c>status</c> / <c>incomplete_details</c> /
+/// <c>completed_at</c> / <c>incomplete_at</c> (stream events do); a run step's <c>expires_at</c> is <c>null</c> in REST
+/// once the step ended (stream events keep the deadline); a thread shown on GET or in <c>thread.created</c>, and a run
+/// shown in stream events, carry an empty <c>code_interpreter</c> resource in <c>tool_resources</c>; a function tool
+/// without <c>parameters</c> gets an empty object schema. Known differences, where the emulator answers consistently
+/// instead of copying a quirk: modifying a message returns <c>attachments</c> (the real service returns the v1-era
+/// <c>file_ids: []</c>); a run that ends incomplete is streamed as <c>thread.run.incomplete</c> with the reason that
+/// applied (the real v2 service sent <c>thread.run.completed</c> with <c>max_prompt_tokens</c> for a
+/// <c>max_completion_tokens</c> cut). Files, vector stores, code_interpreter and file_search are not executed: those
+/// tools can be declared and are echoed, but runs never produce their steps.
 /// </para>
 /// <para>
 /// Runs progress lazily from <see cref="AssistantsEmulatorOptions.TimeProvider"/>: nothing runs in the background, every
@@ -115,6 +116,9 @@ public sealed partial class AssistantsEmulator : IAsyncDisposable
         var engine = new RunEngine(store, options, script, logger);
         var routes = new RouteTable();
         new AssistantsApi(store, engine, options).Register(routes);
+
+        // A Responses + Conversations surface would be registered here, as another IApiSurface on the same route table
+        // (sharing the store's lock and ID issuing, fault injection, the request log and persistence).
         var stopping = new CancellationTokenSource();
         var pipeline = new EmulatorPipeline(options, store, engine, routes, faults, requests, persistence, logger, stopping.Token);
 

@@ -24,6 +24,17 @@ namespace Assistants.Kit.Testing;
 /// lock: keep them quick and do not call the emulator from them. A callback that throws fails the run with
 /// <c>last_error.code = "server_error"</c> and the exception's message.
 /// </para>
+/// <para>
+/// Usage is deterministic. For each model step (a tool round or the final reply):
+/// <c>prompt_tokens = ceil(chars / 4)</c> over the run's instructions, the texts of the thread's messages (only the last
+/// N with a <c>last_messages</c> truncation strategy) and the tool outputs submitted so far in the run;
+/// <c>completion_tokens = ceil(chars / 4)</c> over the reply text, or over the argument strings of the round's calls.
+/// Each completed step reports its own usage; the run's usage (set only when it ends, <c>null</c> before) is the sum
+/// over its steps, with <c>prompt_token_details.cached_tokens</c> and <c>completion_tokens_details.reasoning_tokens</c>
+/// 0 unless <see cref="ScriptedRun.WithUsage"/> says otherwise. <c>max_completion_tokens</c> cuts the reply (the message
+/// ends <c>incomplete</c>, the run <c>incomplete</c> with reason <c>max_completion_tokens</c>); a step whose prompt would
+/// exceed <c>max_prompt_tokens</c> ends the run <c>incomplete</c> with reason <c>max_prompt_tokens</c>.
+/// </para>
 /// <para>Scripts are not persisted with <see cref="AssistantsEmulatorOptions.StatePath"/>; register them again after a restart.</para>
 /// </remarks>
 public sealed class EmulatorScript
