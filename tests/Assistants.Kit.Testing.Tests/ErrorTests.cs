@@ -145,6 +145,18 @@ public sealed class ErrorTests
     }
 
     [Fact]
+    public async Task WrongApiKey_HasTheRecordedEnvelopeAndMaskPattern()
+    {
+        var recorded = JsonNode.Parse(File.ReadAllText(Path.Combine(Recordings.Root, "openai-dotnet", "ChatTests", "AuthFailure.json")))!["Entries"]![0]!;
+        await using var emulator = await AssistantsEmulator.StartAsync(new() { ApiKey = "sk-right" });
+        using var http = Emulators.Http(emulator, apiKey: "not-a-real-key-0123456789-abcSanitized");
+        var (status, body) = await http.GetJsonAsync("/assistants");
+        Assert.Equal((int)recorded["StatusCode"]!, status);
+        Assert.Empty(JsonShape.Compare(recorded["ResponseBody"], body));
+        Assert.Equal((string?)recorded["ResponseBody"]!["error"]!["message"], body.Str("error.message"));
+    }
+
+    [Fact]
     public async Task MissingBetaHeader_Is400LikeTheService()
     {
         await using var emulator = await AssistantsEmulator.StartAsync();
