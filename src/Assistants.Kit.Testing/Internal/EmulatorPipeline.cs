@@ -107,7 +107,7 @@ internal sealed partial class EmulatorPipeline
             }
 
             var result = Dispatch(context, method, path, fullPath, body);
-            await PersistAsync(cancellation).ConfigureAwait(false);
+            await PersistAsync().ConfigureAwait(false);
             if (fault?.Action == FaultAction.CommitThenDrop)
             {
                 if (result.Stream is { } abandoned)
@@ -277,7 +277,8 @@ internal sealed partial class EmulatorPipeline
         return result;
     }
 
-    private async Task PersistAsync(CancellationToken cancellationToken)
+    /// <summary>Writes the state file when the state changed; not cancellable, so that a change the client may not see is still kept.</summary>
+    private async Task PersistAsync()
     {
         if (_persistence is null)
         {
@@ -297,7 +298,7 @@ internal sealed partial class EmulatorPipeline
             snapshot = _store.Serialize();
         }
 
-        await _persistence.WriteAsync(snapshot, version, cancellationToken).ConfigureAwait(false);
+        await _persistence.WriteAsync(snapshot, version, CancellationToken.None).ConfigureAwait(false);
     }
 
     private static async Task WriteJsonAsync(HttpContext context, RecordedRequest record, ApiResult result)
@@ -349,7 +350,7 @@ internal sealed partial class EmulatorPipeline
                     wait = due > now ? due - now : TimeSpan.Zero;
                 }
 
-                await PersistAsync(cancellation).ConfigureAwait(false);
+                await PersistAsync().ConfigureAwait(false);
                 foreach (var item in pending)
                 {
                     if (script?.CutAfterEvents is { } cut && sent >= cut)
