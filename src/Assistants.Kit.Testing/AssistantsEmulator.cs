@@ -1,0 +1,180 @@
+using System.Net;
+using Assistants.Kit.Testing.Internal;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Assistants.Kit.Testing;
+
+/// <summary>
+/// An in-process HTTP server on loopback that behaves like OpenAI's hosted Assistants v2 API (assistants, threads,
+/// messages, runs, run steps, streaming), so that code written against the official OpenAI client runs offline.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Start it with <c>await using var emulator = await AssistantsEmulator.StartAsync();</c> and point a client at
+/// <see cref="BaseUri"/> (it ends in <c>/v1</c>), e.g. <c>new AssistantClient(new ApiKeyCredential("any"), new
+/// AssistantClientOptions { Endpoint = emulator.BaseUri })</c>. Requests must carry <c>OpenAI-Beta: assistants=v2</c> (the
+/// official client sends it).
+/// </para>
+/// <para>
+/// Responses are built from state, with the shapes of the real service's recorded traffic, including its harmless
+/// presentation quirks: message objects in REST responses carry no <c>status</c> / <c>incomplete_details</c> /
+/// <c>completed_at</c> / <c>incomplete_at</c> (stream events do); a run step's <c>expires_at</c> is <c>null</c> in REST
+/// once the step ended (stream events keep the deadline); a thread shown on GET or in <c>thread.created</c>, and a run
+/// shown in stream events, carry an empty <c>code_interpreter</c> resource in <c>tool_resources</c>; a function tool
+/// without <c>parameters</c> gets an empty object schema. Known differences, where the emulator answers consistently
+/// instead of copying a quirk: modifying a message returns <c>attachments</c> (the real service returns the v1-era
+/// <c>file_ids: []</c>); a run that ends incomplete is streamed as <c>thread.run.incomplete</c> with the reason that
+/// applied (the real v2 service sent <c>thread.run.completed</c> with <c>max_prompt_tokens</c> for a
+/// <c>max_completion_tokens</c> cut). Files, vector stores, code_interpreter and file_search are not executed: those
+/// tools can be declared and are echoed, but runs never produce their steps.
+/// </para>
+/// <para>
+/// Runs progress lazily from <see cref="AssistantsEmulatorOptions.TimeProvider"/>: nothing runs in the background, every
+/// read settles what is due. <see cref="Script"/> decides what the "model" does, <see cref="Faults"/> injects HTTP
+/// failures and <see cref="Requests"/> logs every request. IDs have the real format (<c>asst_</c>, <c>thread_</c>,
+/// <c>msg_</c>, <c>run_</c>, <c>step_</c>, <c>call_</c> and 24 random alphanumerics) and are never handed out twice.
+/// </para>
+/// <para>
+/// The Assistants surface is registered as one API surface on the emulator's route table; a Responses + Conversations
+/// surface (<c>/responses</c>, <c>/conversations</c>) would be added as another one next to it, sharing the host, the
+/// fault injection and the request log.
+/// </para>
+/// </remarks>
+public sealed partial class AssistantsEmulator : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly CancellationTokenSource _stopping;
+    private readonly StatePersistence? _persistence;
+    private int _disposed;
+
+    private AssistantsEmulator(
+        WebApplication app,
+        CancellationTokenSource stopping,
+        StatePersistence? persistence,
+        Uri baseUri,
+        AssistantsEmulatorOptions options,
+        EmulatorScript script,
+        EmulatorFaults faults,
+        EmulatorRequestLog requests)
+    {
+        _app = app;
+        _stopping = stopping;
+        _persistence = persistence;
+        BaseUri = baseUri;
+        Options = options;
+        Script = script;
+        Faults = faults;
+        Requests = requests;
+    }
+
+    /// <summary>Gets the API's base address, <c>http://127.0.0.1:{port}/v1</c> (the port is a free one chosen at start).</summary>
+    public Uri BaseUri { get; }
+
+    /// <summary>Gets the options the emulator runs with.</summary>
+    public AssistantsEmulatorOptions Options { get; }
+
+    /// <summary>Gets the scripted model.</summary>
+    public EmulatorScript Script { get; }
+
+    /// <summary>Gets the fault injection rules.</summary>
+    public EmulatorFaults Faults { get; }
+
+    /// <summary>Gets the log of every request received.</summary>
+    public EmulatorRequestLog Requests { get; }
+
+    /// <summary>Starts an emulator on <c>127.0.0.1</c> and a free port.</summary>
+    /// <param name="options">The options; defaults when <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    /// <returns>The running emulator; dispose it to stop it.</returns>
+    /// <exception cref="InvalidDataException">The <see cref="AssistantsEmulatorOptions.StatePath"/> file exists but is not a state document.</exception>
+    public static async Task<AssistantsEmulator> StartAsync(AssistantsEmulatorOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new AssistantsEmulatorOptions();
+        ArgumentNullException.ThrowIfNull(options.TimeProvider);
+
+        var loggerFactory = options.LoggerFactory ?? NullLoggerFactory.Instance;
+        var logger = loggerFactory.CreateLogger<AssistantsEmulator>();
+        StatePersistence? persistence = null;
+        StateData? data = null;
+        if (!string.IsNullOrEmpty(options.StatePath))
+        {
+            data = StatePersistence.Load(options.StatePath);
+            persistence = new StatePersistence(options.StatePath);
+        }
+
+        var store = new EmulatorStore(options.TimeProvider, data);
+        var script = new EmulatorScript();
+        var faults = new EmulatorFaults();
+        var requests = new EmulatorRequestLog();
+        var engine = new RunEngine(store, options, script, logger);
+        var routes = new RouteTable();
+        new AssistantsApi(store, engine, options).Register(routes);
+
+        // A Responses + Conversations surface would be registered here, as another IApiSurface on the same route table
+        // (sharing the store's lock and ID issuing, fault injection, the request log and persistence).
+        var stopping = new CancellationTokenSource();
+        var pipeline = new EmulatorPipeline(options, store, engine, routes, faults, requests, persistence, logger, stopping.Token);
+
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = typeof(AssistantsEmulator).Assembly.GetName().Name });
+        builder.Services.AddSingleton(loggerFactory);
+        builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2));
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = 32 * 1024 * 1024;
+            kestrel.Listen(IPAddress.Loopback, 0);
+        });
+        var app = builder.Build();
+        app.Run(pipeline.HandleAsync);
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            stopping.Dispose();
+            persistence?.Dispose();
+            throw;
+        }
+
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var port = new Uri(address).Port;
+        var baseUri = new Uri($"http://127.0.0.1:{port}/v1");
+        LogStarted(logger, baseUri);
+        return new AssistantsEmulator(app, stopping, persistence, baseUri, options, script, faults, requests);
+    }
+
+    /// <summary>Stops the server: open streams end, pending requests are abandoned.</summary>
+    /// <returns>A task that completes when the server stopped.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _app.StopAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            await _app.DisposeAsync().ConfigureAwait(false);
+            _stopping.Dispose();
+            _persistence?.Dispose();
+        }
+    }
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Assistants emulator listening on {BaseUri}")]
+    private static partial void LogStarted(ILogger logger, Uri baseUri);
+}
