@@ -4,6 +4,8 @@ using Assistants.Kit.Testing.Tests.Support;
 
 namespace Assistants.Kit.Testing.Tests;
 
+using RunStatus = OpenAI.Assistants.RunStatus;
+
 /// <summary>The official OpenAI client (2.15.0) driven against the emulator: every response type deserialises.</summary>
 public sealed class ClientLifecycleTests
 {

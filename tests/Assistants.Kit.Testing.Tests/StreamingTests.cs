@@ -4,6 +4,8 @@ using OpenAI.Assistants;
 
 namespace Assistants.Kit.Testing.Tests;
 
+using RunStatus = OpenAI.Assistants.RunStatus;
+
 /// <summary>Streaming through the official client: event order, tool calls over streams, cut streams and error events.</summary>
 public sealed class StreamingTests
 {
