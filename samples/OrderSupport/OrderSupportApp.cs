@@ -1,0 +1,259 @@
+using Assistants.Kit;
+using Assistants.Kit.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace OrderSupport;
+
+/// <summary>
+/// The Order Support sample: one message in, the assistant's reply out, following the sample contract (stdout lines,
+/// stderr diagnostics, exit codes). Runs on any Assistants v2 compatible server, or on the built-in emulator.
+/// </summary>
+public static class OrderSupportApp
+{
+    /// <summary>The model used when <c>OPENAI_MODEL</c> is not set.</summary>
+    public const string DefaultModel = "gpt-4.1-mini";
+
+    /// <summary>The folder (under the current directory) that holds the sample's state.</summary>
+    public const string StateFolder = ".assistants-kit";
+
+    public const int ExitCompleted = 0;
+    public const int ExitRunNotCompleted = 1;
+    public const int ExitUsage = 2;
+    public const int ExitServerError = 3;
+    public const int ExitBudget = 4;
+
+    public static async Task<int> RunAsync(
+        string[] args,
+        IReadOnlyDictionary<string, string?> environment,
+        TextWriter stdout,
+        TextWriter stderr,
+        string workingDirectory,
+        bool isTerminal,
+        TextReader stdin,
+        CancellationToken cancellationToken)
+    {
+        var command = CommandLine.Parse(args, out var error);
+        if (command is null)
+        {
+            stderr.WriteLine($"error: {error}");
+            stderr.WriteLine(CommandLine.Usage);
+            return ExitUsage;
+        }
+
+        var configuration = BuildConfiguration(environment);
+        var apiKey = Get(environment, "OPENAI_API_KEY");
+        var baseUrl = Get(environment, "OPENAI_BASE_URL");
+        if (!Enum.TryParse<AssistantsProtocol>(configuration["AssistantsKit:Protocol"] ?? nameof(AssistantsProtocol.Assistants), ignoreCase: true, out var protocol))
+        {
+            stderr.WriteLine($"error: AssistantsKit:Protocol must be Assistants or Responses (was '{configuration["AssistantsKit:Protocol"]}')");
+            return ExitUsage;
+        }
+
+        var stateDirectory = Path.Combine(workingDirectory, StateFolder);
+        Directory.CreateDirectory(stateDirectory);
+        stderr.WriteLine($"state: {stateDirectory}");
+
+        AssistantsEmulator? emulator = null;
+        try
+        {
+            Uri? endpoint = null;
+            if (apiKey is null && baseUrl is null)
+            {
+                emulator = await AssistantsEmulator.StartAsync(
+                    new AssistantsEmulatorOptions { StatePath = Path.Combine(stateDirectory, "emulator-state.json") },
+                    cancellationToken).ConfigureAwait(false);
+                OrderSupportScript.Apply(emulator.Script);
+                endpoint = emulator.BaseUri;
+                stderr.WriteLine($"no OPENAI_API_KEY or OPENAI_BASE_URL: using the built-in emulator at {endpoint}");
+            }
+            else if (baseUrl is null && protocol == AssistantsProtocol.Assistants)
+            {
+                stderr.WriteLine("error: OpenAI switched its hosted Assistants API off on 2026-08-26. Set OPENAI_BASE_URL to an Assistants-compatible server (Azure Foundry classic agents, a self-hosted server), or AssistantsKit__Protocol=Responses.");
+                return ExitUsage;
+            }
+            else if (baseUrl is not null)
+            {
+                if (!Uri.TryCreate(baseUrl, UriKind.Absolute, out endpoint))
+                {
+                    stderr.WriteLine($"error: OPENAI_BASE_URL must be an absolute URL including /v1 (was '{baseUrl}')");
+                    return ExitUsage;
+                }
+            }
+
+            await using var provider = BuildServices(configuration, environment, endpoint, apiKey, stderr);
+            AssistantRunner runner;
+            try
+            {
+                runner = provider.GetRequiredService<AssistantRunner>();
+            }
+            catch (OptionsValidationException ex)
+            {
+                stderr.WriteLine($"error: {ex.Message}");
+                return ExitUsage;
+            }
+
+            return await RunOnceAsync(runner, command, stdout, stderr, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (emulator is not null)
+            {
+                await emulator.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static async Task<int> RunOnceAsync(AssistantRunner runner, CommandLine command, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        RunResult result;
+        try
+        {
+            result = command.Poll
+                ? await PolledAsync(runner, command, stdout, cancellationToken).ConfigureAwait(false)
+                : await StreamedAsync(runner, command, stdout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RunFailedException ex)
+        {
+            stderr.WriteLine($"run failed: {ex.Code}: {ex.Error.Message}");
+            return ExitRunNotCompleted;
+        }
+        catch (RunTimeoutException ex)
+        {
+            stderr.WriteLine($"run timed out: {ex.Message}");
+            return ExitRunNotCompleted;
+        }
+        catch (BudgetExceededException ex)
+        {
+            stderr.WriteLine($"refused by budget: {ex.Message}");
+            return ExitBudget;
+        }
+        catch (AssistantsServerException ex)
+        {
+            stderr.WriteLine($"server error: {ex.Message}");
+            return ExitServerError;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            stderr.WriteLine("run cancelled: interrupted (the run was cancelled on the server)");
+            return ExitRunNotCompleted;
+        }
+
+        stdout.WriteLine(UsageLine(result));
+        switch (result.Status)
+        {
+            case RunStatus.Completed:
+                return ExitCompleted;
+            case RunStatus.Incomplete:
+                stderr.WriteLine($"run incomplete: {result.IncompleteReason ?? "unknown"}");
+                return ExitRunNotCompleted;
+            default:
+                stderr.WriteLine($"run {result.Status.ToWireString()}{(result.StopReason is null ? string.Empty : ": " + result.StopReason)}");
+                return ExitRunNotCompleted;
+        }
+    }
+
+    /// <summary>The polled path: the tool lines once the run ended (in completion order), then the reply.</summary>
+    private static async Task<RunResult> PolledAsync(AssistantRunner runner, CommandLine command, TextWriter stdout, CancellationToken cancellationToken)
+    {
+        var result = await runner.RunAsync(command.ConversationKey, command.Message, cancellationToken: cancellationToken).ConfigureAwait(false);
+        foreach (var call in result.ToolCalls)
+        {
+            stdout.WriteLine(ToolLine(call));
+        }
+
+        stdout.WriteLine($"assistant: {result.Text}");
+        return result;
+    }
+
+    /// <summary>The streamed path: tool lines as calls finish, the reply's text as it arrives, then a newline.</summary>
+    private static async Task<RunResult> StreamedAsync(AssistantRunner runner, CommandLine command, TextWriter stdout, CancellationToken cancellationToken)
+    {
+        var writtenText = new System.Text.StringBuilder();
+        string? lastMessageId = null;
+        var started = false;
+        RunFinishedEvent? finished = null;
+        await foreach (var e in runner.StreamAsync(command.ConversationKey, command.Message, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            switch (e)
+            {
+                case ToolCallCompletedEvent { Record: { } record }:
+                    stdout.WriteLine(ToolLine(record));
+                    break;
+                case TextDeltaEvent text:
+                    if (!started)
+                    {
+                        stdout.Write("assistant: ");
+                        started = true;
+                    }
+                    else if (writtenText.Length > 0 && text.MessageId != lastMessageId)
+                    {
+                        stdout.Write('\n');
+                        writtenText.Append('\n');
+                    }
+
+                    lastMessageId = text.MessageId;
+                    stdout.Write(text.Text);
+                    writtenText.Append(text.Text);
+                    stdout.Flush();
+                    break;
+                case RunFinishedEvent end:
+                    finished = end;
+                    break;
+            }
+        }
+
+        if (!started)
+        {
+            stdout.Write("assistant: ");
+        }
+
+        stdout.WriteLine();
+        return finished switch
+        {
+            { Result: { } result } => result,
+            { Error: { } error } => throw new RunFailedException(error, finished.ThreadId, finished.RunId ?? string.Empty),
+            _ => throw new InvalidOperationException("The run stream ended without a final event."),
+        };
+    }
+
+    private static string ToolLine(ToolCallRecord call) => $"tool {call.Name} {call.ArgumentsJson} -> {call.Output}";
+
+    private static string UsageLine(RunResult result)
+    {
+        var usage = result.Cost?.Usage ?? result.Usage ?? TokenUsage.Zero;
+        var totals = result.Cost?.ConversationTotals;
+        var conversationCost = totals is { CostIsComplete: true } ? RunCostSummary.FormatCost(totals.Cost) : "unknown";
+        return $"usage input={usage.InputTokens} cached={usage.CachedInputTokens} output={usage.OutputTokens} reasoning={usage.ReasoningTokens} total={usage.TotalTokens} cost={RunCostSummary.FormatCost(result.Cost?.Cost)} conversation_cost={conversationCost}";
+    }
+
+    private static ServiceProvider BuildServices(IConfiguration configuration, IReadOnlyDictionary<string, string?> environment, Uri? endpoint, string? apiKey, TextWriter stderr)
+    {
+        var services = new ServiceCollection();
+        services.AddLogging(logging => logging.AddProvider(new TextWriterLoggerProvider(stderr, LogLevel.Warning)));
+        services.AddSingleton(configuration);
+        services.AddSingleton<OrderBook>();
+        services.AddAssistantsKit(configuration).AddTools<OrderTools>();
+        services.AddAssistantsKit(options =>
+        {
+            options.Endpoint = endpoint ?? options.Endpoint;
+            options.ApiKey = apiKey ?? options.ApiKey;
+            options.DefaultModel = Get(environment, "OPENAI_MODEL") ?? DefaultModel;
+            options.Assistant.Name = "order-support";
+            options.Assistant.Instructions ??= OrderSupportScript.Instructions;
+        });
+        return services.BuildServiceProvider();
+    }
+
+    private static IConfiguration BuildConfiguration(IReadOnlyDictionary<string, string?> environment) =>
+        new ConfigurationBuilder()
+            .AddInMemoryCollection(environment
+                .Where(e => e.Key.Contains("__", StringComparison.Ordinal))
+                .Select(e => new KeyValuePair<string, string?>(e.Key.Replace("__", ":", StringComparison.Ordinal), e.Value)))
+            .Build();
+
+    private static string? Get(IReadOnlyDictionary<string, string?> environment, string name) =>
+        environment.TryGetValue(name, out var value) && !string.IsNullOrWhiteSpace(value) ? value : null;
+}
