@@ -21,7 +21,8 @@ internal sealed class RunContext
 
     public string ThreadId { get; }
 
-    public EnsuredAssistant? Assistant { get; }
+    /// <summary>Gets or sets the assistant (replaced when it had to be ensured again).</summary>
+    public EnsuredAssistant? Assistant { get; set; }
 
     public string? UserMessageId { get; }
 

@@ -178,6 +178,7 @@ internal sealed partial class RunEngine
             KitLog.AssistantMissing(_logger, assistant.Id, definition.Name);
             _ensurer.Invalidate(definition.Name);
             assistant = await _ensurer.EnsureAsync(definition, cancellationToken).ConfigureAwait(false);
+            context.Assistant = assistant;
             run = await _backend.CreateRunAsync(BuildRunRequest(context, assistant), cancellationToken).ConfigureAwait(false);
         }
 
