@@ -40,7 +40,13 @@ internal static class ServerErrors
     }
 
     public static AssistantsServerException Transport(Exception exception, string? apiKey) =>
-        new(0, null, $"The server could not be reached: {Redact(exception.Message, apiKey)}", Leaks(exception, apiKey) ? null : exception);
+        new(
+            0,
+            exception is Polly.Timeout.TimeoutRejectedException ? "timeout" : null,
+            exception is Polly.Timeout.TimeoutRejectedException
+                ? $"The request timed out: {exception.Message}"
+                : $"The server could not be reached: {Redact(exception.Message, apiKey)}",
+            Leaks(exception, apiKey) ? null : exception);
 
     /// <summary>Whether an exception's text (with its inner exceptions) contains the key; such an exception is never chained.</summary>
     private static bool Leaks(Exception exception, string? apiKey) =>

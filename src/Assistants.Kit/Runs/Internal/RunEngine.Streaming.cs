@@ -303,7 +303,7 @@ internal sealed partial class RunEngine
         {
             return (await open(cancellationToken).ConfigureAwait(false), null);
         }
-        catch (Exception ex) when (ex is ClientResultException or HttpRequestException or IOException
+        catch (Exception ex) when (ex is ClientResultException or HttpRequestException or IOException or Polly.Timeout.TimeoutRejectedException
             || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             return (null, ex);

@@ -612,5 +612,9 @@ internal sealed partial class RunEngine
         {
             throw ServerErrors.Transport(ex, _options.ApiKey);
         }
+        catch (Polly.Timeout.TimeoutRejectedException ex)
+        {
+            throw ServerErrors.Transport(ex, _options.ApiKey);
+        }
     }
 }
