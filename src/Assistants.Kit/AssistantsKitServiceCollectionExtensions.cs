@@ -2,6 +2,7 @@ using Assistants.Kit;
 using Assistants.Kit.Accounting.Internal;
 using Assistants.Kit.Configuration.Internal;
 using Assistants.Kit.Definitions.Internal;
+using Assistants.Kit.Diagnostics.Internal;
 using Assistants.Kit.Http.Internal;
 using Assistants.Kit.Internal;
 using Assistants.Kit.Protocols.Internal;
@@ -78,13 +79,15 @@ public static class AssistantsKitServiceCollectionExtensions
         services.TryAddSingleton<OpenAIClientProvider>();
         services.TryAddSingleton(static sp => new WriteReconciler(
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("Assistants.Kit.Reconciliation"),
-            sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<KitTelemetry>()));
         services.TryAddSingleton<IProtocolBackend>(static sp => sp.GetRequiredService<IOptions<AssistantsKitOptions>>().Value.Protocol switch
         {
             _ => new AssistantsProtocolBackend(sp.GetRequiredService<OpenAIClientProvider>(), sp.GetRequiredService<WriteReconciler>()),
         });
         services.TryAddSingleton<IConversationStore>(static sp => new InMemoryConversationStore(sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<RunDurationTracker>();
+        services.TryAddSingleton(static sp => new KitTelemetry(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.TryAddSingleton<AssistantEnsurer>();
         services.TryAddSingleton<RunEngine>();
         services.TryAddSingleton(static sp => new AssistantRunner(sp.GetRequiredService<RunEngine>()));

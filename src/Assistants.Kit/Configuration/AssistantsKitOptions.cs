@@ -72,6 +72,9 @@ public sealed class AssistantsKitOptions
     /// <summary>Gets or sets how long that server-side cancel may take. Default: 5 seconds.</summary>
     public TimeSpan CancelRunTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Gets or sets the telemetry settings (content recording is opt-in).</summary>
+    public TelemetryOptions Telemetry { get; set; } = new();
+
     /// <summary>
     /// Gets or sets a value indicating whether each run's steps (type, tool calls, status, usage, latency) are read, put on
     /// the result and logged. On the polled path this costs one run-steps list request per finished run; streamed runs get

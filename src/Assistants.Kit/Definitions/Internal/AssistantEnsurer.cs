@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using System.Diagnostics;
 using Assistants.Kit.Diagnostics.Internal;
 using Assistants.Kit.Protocols.Internal;
 using Assistants.Kit.Tools.Internal;
@@ -148,7 +149,9 @@ internal sealed class AssistantEnsurer
         }
 
         // 3. Create, then converge with anyone who raced us.
+        using var activity = StartCreateAgent(spec);
         var created = await _backend.CreateAssistantAsync(spec, cancellationToken).ConfigureAwait(false);
+        activity?.SetTag(KitTelemetry.AgentId, created.Id);
         KitLog.AssistantCreated(_logger, created.Id, name, spec.Version);
         var all = await FindByNameAsync(name, cancellationToken).ConfigureAwait(false);
         var same = all.Where(c => c.Metadata.GetValueOrDefault(VersionKey) == spec.Version).ToList();
@@ -176,9 +179,21 @@ internal sealed class AssistantEnsurer
             return new EnsuredAssistant(server.Id, spec.Version, spec);
         }
 
+        using var activity = StartCreateAgent(spec);
+        activity?.SetTag(KitTelemetry.AgentId, server.Id);
         var updated = await _backend.UpdateAssistantAsync(server.Id, spec, cancellationToken).ConfigureAwait(false);
         KitLog.AssistantUpdated(_logger, updated.Id, spec.Definition.Name, spec.Version);
         return new EnsuredAssistant(updated.Id, spec.Version, spec);
+    }
+
+    private static Activity? StartCreateAgent(AssistantSpec spec)
+    {
+        var activity = KitTelemetry.Source.StartActivity("create_agent " + spec.Definition.Name, ActivityKind.Client);
+        activity?.SetTag(KitTelemetry.OperationName, "create_agent");
+        activity?.SetTag(KitTelemetry.AgentName, spec.Definition.Name);
+        activity?.SetTag(KitTelemetry.RequestModel, spec.Model);
+        activity?.SetTag("gen_ai.agent.version", spec.Version);
+        return activity;
     }
 
     private async Task<List<ServerAssistant>> FindByNameAsync(string name, CancellationToken cancellationToken)

@@ -64,4 +64,10 @@ internal static partial class KitLog
 
     [LoggerMessage(1038, LogLevel.Warning, "Run {RunId} on {ThreadId} was stopped by the kit: {Reason}.")]
     public static partial void RunStoppedByKit(ILogger logger, string runId, string threadId, string reason);
+
+    [LoggerMessage(1040, LogLevel.Trace, "Conversation '{ConversationKey}' user message: {Content}")]
+    public static partial void UserMessageContent(ILogger logger, string conversationKey, string content);
+
+    [LoggerMessage(1041, LogLevel.Trace, "Run {RunId} assistant message {MessageId}: {Content}")]
+    public static partial void AssistantMessageContent(ILogger logger, string runId, string messageId, string content);
 }

@@ -57,6 +57,7 @@ internal static class KitHttpClient
         builder.TimeProvider = services.GetService<TimeProvider>() ?? TimeProvider.System;
         var logger = services.GetService<ILoggerFactory>()?.CreateLogger("Assistants.Kit.Http") ?? NullLogger.Instance;
         var timeProvider = builder.TimeProvider;
+        var telemetry = services.GetService<KitTelemetry>();
 
         builder.AddTimeout(new TimeoutStrategyOptions { Name = "total", Timeout = totalTimeout });
         if (options.MaxRetryAttempts > 0)
@@ -81,6 +82,7 @@ internal static class KitHttpClient
                         args.Outcome.Result is { } r ? (int)r.StatusCode : 0,
                         args.AttemptNumber + 1,
                         args.RetryDelay);
+                    telemetry?.Retries.Add(1, new KeyValuePair<string, object?>("http.request.method", request?.Method.Method));
                     return default;
                 },
             });

@@ -19,10 +19,13 @@ internal sealed class WriteReconciler
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
 
-    public WriteReconciler(ILogger logger, TimeProvider timeProvider)
+    private readonly KitTelemetry? _telemetry;
+
+    public WriteReconciler(ILogger logger, TimeProvider timeProvider, KitTelemetry? telemetry = null)
     {
         _logger = logger;
         _timeProvider = timeProvider;
+        _telemetry = telemetry;
     }
 
     public static string NewOperationId() => "op_" + Guid.NewGuid().ToString("N");
@@ -52,10 +55,12 @@ internal sealed class WriteReconciler
             if (found is not null)
             {
                 KitLog.AdoptedWrite(_logger, operation, operationId, idOf(found));
+                _telemetry?.Reconciliations.Add(1, new KeyValuePair<string, object?>("assistants_kit.reconciliation.outcome", "adopted"));
                 return found;
             }
 
             KitLog.ResendingWrite(_logger, operation, operationId, attempt + 1);
+            _telemetry?.Reconciliations.Add(1, new KeyValuePair<string, object?>("assistants_kit.reconciliation.outcome", "resent"));
             await Task.Delay(TimeSpan.FromMilliseconds(250 * attempt), _timeProvider, cancellationToken).ConfigureAwait(false);
         }
     }

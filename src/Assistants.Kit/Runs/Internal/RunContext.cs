@@ -47,6 +47,21 @@ internal sealed class RunContext
 
     public int Attempts { get; set; } = 1;
 
+    /// <summary>Gets or sets the run's <c>invoke_agent</c> span.</summary>
+    public System.Diagnostics.Activity? Activity { get; set; }
+
+    /// <summary>Gets or sets the status checks made so far.</summary>
+    public int Polls { get; set; }
+
+    /// <summary>Gets or sets the error type to record when the run's telemetry ends without a result.</summary>
+    public string? ErrorType { get; set; }
+
+    /// <summary>Gets or sets a value indicating whether the run was counted in the active-runs metric.</summary>
+    public bool CountedActive { get; set; }
+
+    /// <summary>Gets or sets a value indicating whether the run's telemetry has ended.</summary>
+    public bool TelemetryEnded { get; set; }
+
     /// <summary>Gets the operation ID the run was created with (reconciliation, stream recovery).</summary>
     public string? RunOperationId { get; set; }
 }

@@ -1,4 +1,5 @@
 using System.ClientModel;
+using System.Diagnostics;
 using Assistants.Kit.Accounting.Internal;
 using Assistants.Kit.Definitions.Internal;
 using Assistants.Kit.Diagnostics.Internal;
@@ -32,6 +33,7 @@ internal sealed partial class RunEngine
     private readonly IToolCallExecutor _tools;
     private readonly IRunAccounting _accounting;
     private readonly OpenAIClientProvider _clients;
+    private readonly KitTelemetry _telemetry;
 
     public RunEngine(
         IProtocolBackend backend,
@@ -45,8 +47,10 @@ internal sealed partial class RunEngine
         IServiceScopeFactory scopes,
         IRunAccounting accounting,
         IToolCallExecutor tools,
-        OpenAIClientProvider clients)
+        OpenAIClientProvider clients,
+        KitTelemetry telemetry)
     {
+        _telemetry = telemetry;
         _backend = backend;
         _store = store;
         _ensurer = ensurer;
@@ -78,8 +82,9 @@ internal sealed partial class RunEngine
                 var run = await CreateRunAsync(context, cancellationToken).ConfigureAwait(false);
                 return new RunOperation(this, context, run);
             }
-            catch
+            catch (Exception ex)
             {
+                context.ErrorType = ErrorTypeOf(ex);
                 await DisposeAccountingAsync(context).ConfigureAwait(false);
                 throw;
             }
@@ -121,7 +126,21 @@ internal sealed partial class RunEngine
     {
         var definition = runOptions?.Assistant ?? _options.Assistant;
         var model = NonEmpty(runOptions?.Model) ?? NonEmpty(definition.Model) ?? _options.DefaultModel;
-        var session = await _accounting.BeginRunAsync(
+        var activity = KitTelemetry.Source.StartActivity("invoke_agent " + definition.Name, ActivityKind.Client);
+        activity?.SetTag(KitTelemetry.OperationName, "invoke_agent");
+        activity?.SetTag(KitTelemetry.ProviderName, KitTelemetry.Provider(_clients.Endpoint));
+        activity?.SetTag(KitTelemetry.AgentName, definition.Name);
+        activity?.SetTag(KitTelemetry.RequestModel, model);
+        if (_options.Telemetry.IncludeContent)
+        {
+            activity?.AddEvent(new ActivityEvent("gen_ai.user.message", tags: new ActivityTagsCollection { ["gen_ai.event.content"] = message }));
+            KitLog.UserMessageContent(_logger, conversationKey, message);
+        }
+
+        RunAccountingSession session;
+        try
+        {
+            session = await _accounting.BeginRunAsync(
             new RunAccountingContext(
                 conversationKey,
                 AssistantId: null,
@@ -131,9 +150,25 @@ internal sealed partial class RunEngine
                 runOptions?.MaxPromptTokens ?? _options.RunDefaults.MaxPromptTokens,
                 runOptions?.MaxCompletionTokens ?? _options.RunDefaults.MaxCompletionTokens),
             cancellationToken).ConfigureAwait(false);
+        }
+        catch (BudgetExceededException ex)
+        {
+            _telemetry.BudgetRefusals.Add(1, new KeyValuePair<string, object?>("assistants_kit.budget.name", ex.BudgetName));
+            KitTelemetry.RecordError(activity, ex, "budget_exceeded");
+            activity?.Dispose();
+            throw;
+        }
+        catch (Exception ex)
+        {
+            KitTelemetry.RecordError(activity, ex, ex.GetType().Name);
+            activity?.Dispose();
+            throw;
+        }
+
         try
         {
             var assistant = await _ensurer.EnsureAsync(definition, cancellationToken).ConfigureAwait(false);
+            activity?.SetTag(KitTelemetry.AgentId, assistant.Id);
             ValidateToolNames(assistant, runOptions);
             var binding = await ResolveBindingAsync(conversationKey, cancellationToken).ConfigureAwait(false);
 
@@ -152,13 +187,20 @@ internal sealed partial class RunEngine
             }
 
             session.SetAssistant(assistant.Id);
+            activity?.SetTag(KitTelemetry.ConversationId, binding.ThreadId);
+            activity?.SetTag(KitTelemetry.ThreadId, binding.ThreadId);
             var context = NewContext(conversationKey, binding.ThreadId, assistant, userMessage.Id, runOptions);
             context.Accounting = session;
+            context.Activity = activity;
+            context.CountedActive = true;
+            _telemetry.ActiveRuns.Add(1);
             return context;
         }
-        catch
+        catch (Exception ex)
         {
             await session.DisposeAsync().ConfigureAwait(false);
+            KitTelemetry.RecordError(activity, ex, ErrorTypeOf(ex));
+            activity?.Dispose();
             throw;
         }
     }
@@ -189,6 +231,8 @@ internal sealed partial class RunEngine
     private async Task OnRunCreatedAsync(RunContext context, EnsuredAssistant assistant, RunSnapshot run, CancellationToken cancellationToken)
     {
         KitLog.RunCreated(_logger, run.Id, run.ThreadId, context.ConversationKey ?? string.Empty);
+        context.Activity?.SetTag(KitTelemetry.RunId, run.Id);
+        context.Activity?.SetTag(KitTelemetry.AgentId, assistant.Id);
         context.Accounting?.SetAssistant(assistant.Id);
         context.Accounting?.SetThread(run.ThreadId, run.Id, run.Model);
         await UpdateBindingAsync(context.ConversationKey, b => b with
@@ -314,6 +358,12 @@ internal sealed partial class RunEngine
     private async Task<RunResult> WaitCoreAsync(RunOperation operation, CancellationToken cancellationToken)
     {
         var context = operation.Context;
+        var previousActivity = Activity.Current;
+        if (context.Activity is not null)
+        {
+            Activity.Current = context.Activity;
+        }
+
         var scope = _scopes.CreateAsyncScope();
         await using var scopeDisposal = scope.ConfigureAwait(false);
         try
@@ -350,14 +400,37 @@ internal sealed partial class RunEngine
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+            context.ErrorType = "cancelled";
             await OnCallerCancelledAsync(operation).ConfigureAwait(false);
             throw;
+        }
+        catch (Exception ex) when (MarkError(context, ex))
+        {
+            throw; // never reached: the filter only records the error type
         }
         finally
         {
             await DisposeAccountingAsync(context).ConfigureAwait(false);
+            Activity.Current = previousActivity;
         }
     }
+
+    private static bool MarkError(RunContext context, Exception exception)
+    {
+        context.ErrorType ??= ErrorTypeOf(exception);
+        return false;
+    }
+
+    internal static string ErrorTypeOf(Exception exception) => exception switch
+    {
+        RunFailedException failed => failed.Code,
+        RunTimeoutException => "timeout",
+        BudgetExceededException => "budget_exceeded",
+        AssistantsServerException server => server.Status > 0 ? server.Status.ToString(System.Globalization.CultureInfo.InvariantCulture) : "transport",
+        ClientResultException cre => cre.Status > 0 ? cre.Status.ToString(System.Globalization.CultureInfo.InvariantCulture) : "transport",
+        OperationCanceledException => "cancelled",
+        _ => exception.GetType().FullName ?? "_OTHER",
+    };
 
     /// <summary>
     /// Polls until the run leaves <c>queued</c>/<c>in_progress</c>/<c>cancelling</c> (or is already settled), with the
@@ -418,6 +491,7 @@ internal sealed partial class RunEngine
 
             operation.Snapshot = await _backend.GetRunAsync(run.ThreadId, run.Id, cancellationToken).ConfigureAwait(false);
             attempt++;
+            context.Polls++;
             onStatus?.Invoke(operation.Snapshot);
         }
     }
@@ -455,9 +529,22 @@ internal sealed partial class RunEngine
         var scope = new ToolExecutionScope(context.ConversationKey ?? string.Empty, run.ThreadId, run.Id, services)
         {
             EnabledTools = context.Options?.ToolNames is { } names ? names.ToHashSet(StringComparer.Ordinal) : null,
+            RecordContent = _options.Telemetry.IncludeContent,
         };
         var records = await _tools.ExecuteAsync(calls, scope, cancellationToken).ConfigureAwait(false);
         context.ToolCalls.AddRange(records);
+        foreach (var record in records)
+        {
+            var name = new KeyValuePair<string, object?>(KitTelemetry.ToolName, record.Name);
+            var status = new KeyValuePair<string, object?>("assistants_kit.tool.status", record.Status.ToString());
+            _telemetry.ToolCalls.Add(1, name, status);
+            _telemetry.ToolDuration.Record(record.Duration.TotalSeconds, name);
+            if (record.Status != ToolCallStatus.Succeeded)
+            {
+                _telemetry.ToolErrors.Add(1, name, status);
+            }
+        }
+
         return records;
     }
 
@@ -540,9 +627,19 @@ internal sealed partial class RunEngine
             MessageCount = b.MessageCount + messages.Count,
         }, cancellationToken).ConfigureAwait(false);
 
+        EndTelemetry(context, run, cost);
         if (run.Status == RunStatus.Failed)
         {
             return null;
+        }
+
+        if (_options.Telemetry.IncludeContent)
+        {
+            foreach (var message in messages)
+            {
+                context.Activity?.AddEvent(new ActivityEvent("gen_ai.assistant.message", tags: new ActivityTagsCollection { ["gen_ai.event.content"] = message.Text }));
+                KitLog.AssistantMessageContent(_logger, run.Id, message.Id, message.Text);
+            }
         }
 
         return new RunResult(context.ConversationKey ?? string.Empty, run.ThreadId, run.Id, context.Assistant?.Id ?? run.AssistantId, run.Status, messages)
@@ -584,7 +681,7 @@ internal sealed partial class RunEngine
         }
     }
 
-    private static async Task DisposeAccountingAsync(RunContext context)
+    private async Task DisposeAccountingAsync(RunContext context)
     {
         if (context.Accounting is { } session)
         {
@@ -592,6 +689,82 @@ internal sealed partial class RunEngine
             context.Accounting = null;
             await session.DisposeAsync().ConfigureAwait(false);
         }
+
+        EndTelemetry(context, null, null);
+    }
+
+    /// <summary>Ends the run's span and records its metrics, once (with the final run, or without one when the wait ended early).</summary>
+    private void EndTelemetry(RunContext context, RunSnapshot? run, RunCostSummary? cost)
+    {
+        if (context.TelemetryEnded)
+        {
+            return;
+        }
+
+        context.TelemetryEnded = true;
+        if (context.CountedActive)
+        {
+            _telemetry.ActiveRuns.Add(-1);
+        }
+
+        var activity = context.Activity;
+        var model = run?.Model ?? context.Assistant?.Spec.Model;
+        TagList tags = default;
+        tags.Add(KitTelemetry.OperationName, "invoke_agent");
+        tags.Add(KitTelemetry.ProviderName, KitTelemetry.Provider(_clients.Endpoint));
+        tags.Add(KitTelemetry.RequestModel, context.Assistant?.Spec.Model);
+        if (run is not null)
+        {
+            tags.Add(KitTelemetry.ResponseModel, run.Model);
+        }
+
+        var errorType = run?.Status == RunStatus.Failed ? run.LastError?.Code ?? "failed" : run is null ? context.ErrorType ?? "_OTHER" : null;
+        if (errorType is not null)
+        {
+            tags.Add(KitTelemetry.ErrorType, errorType);
+        }
+
+        var usage = Sum(context.EarlierUsage, run?.Usage);
+        if (usage is { } u)
+        {
+            var input = tags;
+            input.Add(KitTelemetry.TokenType, "input");
+            var output = tags;
+            output.Add(KitTelemetry.TokenType, "output");
+            _telemetry.TokenUsage.Record(u.InputTokens, input);
+            _telemetry.TokenUsage.Record(u.OutputTokens, output);
+            activity?.SetTag(KitTelemetry.InputTokens, u.InputTokens);
+            activity?.SetTag(KitTelemetry.OutputTokens, u.OutputTokens);
+            activity?.SetTag(KitTelemetry.CachedInputTokens, u.CachedInputTokens);
+            activity?.SetTag(KitTelemetry.ReasoningTokens, u.ReasoningTokens);
+        }
+
+        if (cost?.Cost is { } money)
+        {
+            _telemetry.Cost.Add((double)money, tags);
+        }
+
+        _telemetry.Polls.Record(context.Polls, tags);
+        _telemetry.OperationDuration.Record((_timeProvider.GetUtcNow() - context.StartedAt).TotalSeconds, tags);
+        if (activity is null)
+        {
+            return;
+        }
+
+        activity.SetTag(KitTelemetry.ResponseModel, model);
+        if (run is not null)
+        {
+            activity.SetTag(KitTelemetry.RunId, run.Id);
+            activity.SetTag(KitTelemetry.RunStatusTag, run.Status.ToWireString());
+        }
+
+        if (errorType is not null)
+        {
+            activity.SetTag(KitTelemetry.ErrorType, errorType);
+            activity.SetStatus(ActivityStatusCode.Error, run?.LastError?.Message ?? errorType);
+        }
+
+        activity.Stop();
     }
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;

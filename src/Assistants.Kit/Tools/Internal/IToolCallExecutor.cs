@@ -14,6 +14,9 @@ internal sealed record ToolExecutionScope(string ConversationKey, string ThreadI
     /// A call to a registered tool outside this set ends as <see cref="ToolCallStatus.UnknownTool"/>.
     /// </summary>
     public IReadOnlySet<string>? EnabledTools { get; init; }
+
+    /// <summary>Gets a value indicating whether arguments and results are recorded on the tool spans (opt-in content).</summary>
+    public bool RecordContent { get; init; }
 }
 
 /// <summary>A function tool as declared to the model.</summary>

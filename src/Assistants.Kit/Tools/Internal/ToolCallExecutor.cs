@@ -86,11 +86,28 @@ internal sealed class ToolCallExecutor : IToolCallExecutor
             await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        using var activity = Diagnostics.Internal.KitTelemetry.Source.StartActivity("execute_tool " + call.Name, System.Diagnostics.ActivityKind.Internal);
+        activity?.SetTag(Diagnostics.Internal.KitTelemetry.OperationName, "execute_tool");
+        activity?.SetTag(Diagnostics.Internal.KitTelemetry.ToolName, call.Name);
+        activity?.SetTag(Diagnostics.Internal.KitTelemetry.ToolCallId, call.ToolCallId);
+        activity?.SetTag(Diagnostics.Internal.KitTelemetry.ToolType, "function");
+        activity?.SetTag(Diagnostics.Internal.KitTelemetry.ConversationId, scope.ThreadId);
+        activity?.SetTag(Diagnostics.Internal.KitTelemetry.RunId, scope.RunId);
+        if (scope.RecordContent)
+        {
+            activity?.SetTag(Diagnostics.Internal.KitTelemetry.ToolArguments, call.ArgumentsJson);
+        }
+
         try
         {
             long started = _timeProvider.GetTimestamp();
             (string output, ToolCallStatus status) = await RunAsync(call, scope, cancellationToken).ConfigureAwait(false);
             TimeSpan duration = _timeProvider.GetElapsedTime(started);
+            if (status != ToolCallStatus.Succeeded)
+            {
+                activity?.SetTag(Diagnostics.Internal.KitTelemetry.ErrorType, status.ToString());
+                activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, status.ToString());
+            }
 
             if (output.Length > _options.MaxOutputLength)
             {
@@ -101,6 +118,11 @@ internal sealed class ToolCallExecutor : IToolCallExecutor
             if (status == ToolCallStatus.Succeeded)
             {
                 ToolsLog.Succeeded(_logger, call.Name, call.ToolCallId, duration.TotalMilliseconds);
+            }
+
+            if (scope.RecordContent)
+            {
+                activity?.SetTag(Diagnostics.Internal.KitTelemetry.ToolResult, output);
             }
 
             return new ToolCallRecord(call.ToolCallId, call.Name, call.ArgumentsJson, output, status, duration);

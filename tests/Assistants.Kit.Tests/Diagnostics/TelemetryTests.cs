@@ -1,0 +1,153 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Assistants.Kit.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using System.Diagnostics.Metrics;
+
+namespace Assistants.Kit.Tests.Diagnostics;
+
+/// <summary>Spans and metrics per the GenAI conventions, captured with an ActivityListener and MetricCollector.</summary>
+public sealed class TelemetryTests : IDisposable
+{
+    private readonly ConcurrentBag<Activity> _activities = [];
+    private readonly ActivityListener _listener;
+
+    public TelemetryTests()
+    {
+        _listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name is AssistantsKitTelemetry.ActivitySourceName or "System.Net.Http",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = _activities.Add,
+        };
+        ActivitySource.AddActivityListener(_listener);
+    }
+
+    public void Dispose() => _listener.Dispose();
+
+    private sealed class OrderTools
+    {
+        [AssistantTool("get_order_status", Description = "Looks up an order.")]
+        public static string GetOrderStatus(string order_id) => $$"""{"order_id":"{{order_id}}","status":"shipped"}""";
+    }
+
+    private List<Activity> Trace(ActivityTraceId traceId) => [.. _activities.Where(a => a.TraceId == traceId)];
+
+    private static string? Tag(Activity activity, string name) => activity.GetTagItem(name)?.ToString();
+
+    [Fact]
+    public async Task ToolCallingRun_EmitsInvokeAgentWithToolAndHttpSpansBeneath_AndMetrics()
+    {
+        await using var kit = await EmulatorKit.StartAsync(kit: k => k.AddTools<OrderTools>(), services: s => s.AddMetrics());
+        kit.Emulator.Script.OnRun(1).CallTools(("get_order_status", """{"order_id":"ORD-1"}"""), ("get_order_status", """{"order_id":"ORD-2"}""")).Reply("Both shipped.");
+        var factory = kit.Services.GetRequiredService<IMeterFactory>();
+        using var tokens = new MetricCollector<long>(factory, AssistantsKitTelemetry.MeterName, "gen_ai.client.token.usage");
+        using var duration = new MetricCollector<double>(factory, AssistantsKitTelemetry.MeterName, "gen_ai.client.operation.duration");
+        using var toolCalls = new MetricCollector<long>(factory, AssistantsKitTelemetry.MeterName, "assistants_kit.tool.calls");
+        using var polls = new MetricCollector<long>(factory, AssistantsKitTelemetry.MeterName, "assistants_kit.run.polls");
+
+        var result = await kit.Runner.RunAsync("telemetry-key", "Where are ORD-1 and ORD-2?");
+
+        var run = _activities.Single(a => a.DisplayName == "invoke_agent assistant" && Tag(a, "gen_ai.conversation.id") == result.ThreadId);
+        Assert.Equal(ActivityKind.Client, run.Kind);
+        Assert.Equal("invoke_agent", Tag(run, "gen_ai.operation.name"));
+        Assert.Equal("openai", Tag(run, "gen_ai.provider.name"));
+        Assert.Equal(result.AssistantId, Tag(run, "gen_ai.agent.id"));
+        Assert.Equal("assistant", Tag(run, "gen_ai.agent.name"));
+        Assert.Equal("gpt-4.1-mini", Tag(run, "gen_ai.request.model"));
+        Assert.Equal("gpt-4.1-mini", Tag(run, "gen_ai.response.model"));
+        Assert.Equal(result.Usage!.Value.InputTokens.ToString(System.Globalization.CultureInfo.InvariantCulture), Tag(run, "gen_ai.usage.input_tokens"));
+        Assert.Equal(result.Usage!.Value.OutputTokens.ToString(System.Globalization.CultureInfo.InvariantCulture), Tag(run, "gen_ai.usage.output_tokens"));
+        Assert.Equal(result.RunId, Tag(run, "openai.assistants.run.id"));
+        Assert.Equal(result.ThreadId, Tag(run, "openai.assistants.thread.id"));
+        Assert.Null(Tag(run, "error.type"));
+        Assert.Equal(ActivityStatusCode.Unset, run.Status);
+
+        var trace = Trace(run.TraceId);
+        var tools = trace.Where(a => a.DisplayName == "execute_tool get_order_status").ToList();
+        Assert.Equal(2, tools.Count);
+        Assert.All(tools, t =>
+        {
+            Assert.Equal(run.SpanId, t.ParentSpanId);
+            Assert.Equal("execute_tool", Tag(t, "gen_ai.operation.name"));
+            Assert.StartsWith("call_", Tag(t, "gen_ai.tool.call.id"), StringComparison.Ordinal);
+            Assert.Null(Tag(t, "gen_ai.tool.call.arguments")); // no content by default
+            Assert.Null(Tag(t, "gen_ai.tool.call.result"));
+        });
+        Assert.Contains(trace, a => a.Source.Name == "System.Net.Http" && a.ParentSpanId == run.SpanId);
+        Assert.Contains(trace, a => a.DisplayName == "create_agent assistant");
+        Assert.DoesNotContain(run.Events, e => e.Name.StartsWith("gen_ai.", StringComparison.Ordinal)); // no content events
+
+        Assert.Contains(tokens.GetMeasurementSnapshot(), m => m.Value == result.Usage.Value.InputTokens && Equals(m.Tags["gen_ai.token.type"], "input"));
+        Assert.Contains(tokens.GetMeasurementSnapshot(), m => m.Value == result.Usage.Value.OutputTokens && Equals(m.Tags["gen_ai.token.type"], "output"));
+        Assert.Single(duration.GetMeasurementSnapshot());
+        Assert.Equal(2, toolCalls.GetMeasurementSnapshot().Sum(m => m.Value));
+        Assert.All(toolCalls.GetMeasurementSnapshot(), m => Assert.Equal("get_order_status", m.Tags["gen_ai.tool.name"]));
+        Assert.True(polls.GetMeasurementSnapshot().Single().Value >= 2);
+    }
+
+    [Fact]
+    public async Task FailedRun_SpanHasErrorTypeAndStatus()
+    {
+        await using var kit = await EmulatorKit.StartAsync(services: s => s.AddMetrics());
+        kit.Emulator.Script.OnRun(1).Fail("server_error", "boom");
+        using var duration = new MetricCollector<double>(kit.Services.GetRequiredService<IMeterFactory>(), AssistantsKitTelemetry.MeterName, "gen_ai.client.operation.duration");
+
+        var ex = await Assert.ThrowsAsync<RunFailedException>(() => kit.Runner.RunAsync("failing-key", "x"));
+
+        var run = _activities.Single(a => a.DisplayName == "invoke_agent assistant" && Tag(a, "gen_ai.conversation.id") == ex.ThreadId);
+        Assert.Equal("server_error", Tag(run, "error.type"));
+        Assert.Equal(ActivityStatusCode.Error, run.Status);
+        Assert.Equal(ex.RunId, Tag(run, "openai.assistants.run.id"));
+        Assert.Equal("server_error", duration.GetMeasurementSnapshot().Single().Tags["error.type"]);
+    }
+
+    [Fact]
+    public async Task BudgetRefusal_SpanErrorAndRefusalCounter_NothingSent()
+    {
+        await using var kit = await EmulatorKit.StartAsync(
+            kit: k => k.AddBudget("zero", b => { b.Scope = BudgetScope.ConversationKey; b.Value = "broke-key"; b.Unit = BudgetUnit.Tokens; b.Limit = 100; b.RefuseOnWorstCase = true; }),
+            services: s => s.AddMetrics());
+        using var refusals = new MetricCollector<long>(kit.Services.GetRequiredService<IMeterFactory>(), AssistantsKitTelemetry.MeterName, "assistants_kit.budget.refusals");
+
+        await Assert.ThrowsAsync<BudgetExceededException>(() => kit.Runner.RunAsync("broke-key", "x"));
+
+        Assert.Empty(kit.Emulator.Requests.All);
+        Assert.Equal(1, refusals.GetMeasurementSnapshot().Single().Value);
+        Assert.Contains(_activities, a => a.DisplayName == "invoke_agent assistant" && Tag(a, "error.type") == "budget_exceeded" && a.Status == ActivityStatusCode.Error);
+    }
+
+    [Fact]
+    public async Task ContentOptIn_RecordsMessagesAndToolArguments()
+    {
+        await using var kit = await EmulatorKit.StartAsync(o => o.Telemetry.IncludeContent = true, kit: k => k.AddTools<OrderTools>());
+        kit.Emulator.Script.OnRun(1).CallTools(("get_order_status", """{"order_id":"ORD-9"}""")).Reply("It shipped.");
+
+        var result = await kit.Runner.RunAsync("content-key", "Where is ORD-9?");
+
+        var run = _activities.Single(a => a.DisplayName == "invoke_agent assistant" && Tag(a, "gen_ai.conversation.id") == result.ThreadId);
+        Assert.Contains(run.Events, e => e.Name == "gen_ai.user.message" && Equals(e.Tags.Single().Value, "Where is ORD-9?"));
+        Assert.Contains(run.Events, e => e.Name == "gen_ai.assistant.message" && Equals(e.Tags.Single().Value, "It shipped."));
+        var tool = Trace(run.TraceId).Single(a => a.DisplayName == "execute_tool get_order_status");
+        Assert.Equal("""{"order_id":"ORD-9"}""", Tag(tool, "gen_ai.tool.call.arguments"));
+        Assert.Contains("shipped", Tag(tool, "gen_ai.tool.call.result"), StringComparison.Ordinal);
+        Assert.Contains(kit.Services.LogLines(), l => l.StartsWith("Trace", StringComparison.Ordinal) && l.Contains("Where is ORD-9?", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task NoContentByDefault_InLogsEither()
+    {
+        await using var kit = await EmulatorKit.StartAsync(kit: k => k.AddTools<OrderTools>());
+        kit.Emulator.Script.OnRun(1).CallTools(("get_order_status", """{"order_id":"ORD-SECRET-77"}""")).Reply("Reply text 77.");
+
+        await kit.Runner.RunAsync("nocontent-key", "Private question 77");
+
+        Assert.All(kit.Services.LogLines(), l =>
+        {
+            Assert.DoesNotContain("Private question 77", l, StringComparison.Ordinal);
+            Assert.DoesNotContain("ORD-SECRET-77", l, StringComparison.Ordinal);
+            Assert.DoesNotContain("Reply text 77", l, StringComparison.Ordinal);
+        });
+    }
+}
