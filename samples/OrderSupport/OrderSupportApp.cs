@@ -83,6 +83,7 @@ public static class OrderSupportApp
                 }
             }
 
+            using var telemetry = StderrTelemetry.StartIfRequested(environment, stderr);
             await using var provider = BuildServices(configuration, environment, endpoint, apiKey, stderr);
             AssistantRunner runner;
             try

@@ -31,7 +31,7 @@ internal static partial class AccountingLog
         Message = "A budget alert sink ({SinkType}) threw for budget '{BudgetName}'; the run is not affected.")]
     public static partial void AlertSinkFailed(ILogger logger, Exception exception, string sinkType, string budgetName);
 
-    [LoggerMessage(EventId = 3005, Level = LogLevel.Information,
+    [LoggerMessage(EventId = 3005, Level = LogLevel.Debug,
         Message = "Run step {StepId} of run {RunId} (thread {ThreadId}): type={StepType} status={StepStatus} tools={ToolCalls} input={InputTokens} cached={CachedInputTokens} output={OutputTokens} reasoning={ReasoningTokens} latency_ms={LatencyMs}")]
     public static partial void RunStep(
         ILogger logger, string stepId, string? runId, string? threadId, RunStepType stepType, RunStepState stepStatus, string toolCalls,

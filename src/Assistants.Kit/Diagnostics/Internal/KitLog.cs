@@ -44,7 +44,7 @@ internal static partial class KitLog
     [LoggerMessage(1031, LogLevel.Debug, "Run {RunId} is {Status}; next check in {Delay}.")]
     public static partial void RunPolled(ILogger logger, string runId, string status, TimeSpan delay);
 
-    [LoggerMessage(1032, LogLevel.Information, "Run {RunId} on {ThreadId} ended {Status} after {Polls} status checks.")]
+    [LoggerMessage(1032, LogLevel.Debug, "Run {RunId} on {ThreadId} ended {Status} after {Polls} status checks.")]
     public static partial void RunEnded(ILogger logger, string runId, string threadId, string status, int polls);
 
     [LoggerMessage(1033, LogLevel.Warning, "Run {RunId} on {ThreadId} failed with {Code}; re-running in {Delay} (attempt {Attempt} of {MaxAttempts}).")]

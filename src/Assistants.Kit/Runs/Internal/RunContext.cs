@@ -50,6 +50,9 @@ internal sealed class RunContext
     /// <summary>Gets or sets the run's <c>invoke_agent</c> span.</summary>
     public System.Diagnostics.Activity? Activity { get; set; }
 
+    /// <summary>Gets or sets when the run's telemetry started (a <see cref="TimeProvider"/> timestamp).</summary>
+    public long TelemetryStart { get; set; }
+
     /// <summary>Gets or sets the status checks made so far.</summary>
     public int Polls { get; set; }
 

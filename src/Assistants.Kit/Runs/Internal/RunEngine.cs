@@ -126,6 +126,7 @@ internal sealed partial class RunEngine
     {
         var definition = runOptions?.Assistant ?? _options.Assistant;
         var model = NonEmpty(runOptions?.Model) ?? NonEmpty(definition.Model) ?? _options.DefaultModel;
+        var telemetryStart = _timeProvider.GetTimestamp();
         var activity = KitTelemetry.Source.StartActivity("invoke_agent " + definition.Name, ActivityKind.Client);
         activity?.SetTag(KitTelemetry.OperationName, "invoke_agent");
         activity?.SetTag(KitTelemetry.ProviderName, KitTelemetry.Provider(_clients.Endpoint));
@@ -192,6 +193,7 @@ internal sealed partial class RunEngine
             var context = NewContext(conversationKey, binding.ThreadId, assistant, userMessage.Id, runOptions);
             context.Accounting = session;
             context.Activity = activity;
+            context.TelemetryStart = telemetryStart;
             context.CountedActive = true;
             _telemetry.ActiveRuns.Add(1);
             return context;
@@ -745,7 +747,8 @@ internal sealed partial class RunEngine
         }
 
         _telemetry.Polls.Record(context.Polls, tags);
-        _telemetry.OperationDuration.Record((_timeProvider.GetUtcNow() - context.StartedAt).TotalSeconds, tags);
+        var elapsed = context.TelemetryStart != 0 ? _timeProvider.GetElapsedTime(context.TelemetryStart) : _timeProvider.GetUtcNow() - context.StartedAt;
+        _telemetry.OperationDuration.Record(elapsed.TotalSeconds, tags);
         if (activity is null)
         {
             return;
