@@ -72,6 +72,13 @@ public sealed class AssistantsKitOptions
     /// <summary>Gets or sets how long that server-side cancel may take. Default: 5 seconds.</summary>
     public TimeSpan CancelRunTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Gets or sets what happens when a message arrives for a conversation key whose previous run (started with
+    /// <see cref="AssistantRunner.RunAsync"/> or <c>StreamAsync</c> in this process) has not ended. Default:
+    /// <see cref="ConcurrencyPolicy.Queue"/>.
+    /// </summary>
+    public ConcurrencyPolicy Concurrency { get; set; } = ConcurrencyPolicy.Queue;
+
     /// <summary>Gets or sets the telemetry settings (content recording is opt-in).</summary>
     public TelemetryOptions Telemetry { get; set; } = new();
 

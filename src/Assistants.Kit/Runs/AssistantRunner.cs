@@ -38,11 +38,18 @@ public sealed class AssistantRunner
     /// <exception cref="AssistantsServerException">The server answered with an error the kit cannot handle.</exception>
     public async Task<RunResult> RunAsync(string conversationKey, string message, RunOptions? options = null, CancellationToken cancellationToken = default)
     {
-        var operation = await StartRunAsync(conversationKey, message, options, cancellationToken).ConfigureAwait(false);
+        _ = Throw.IfNullOrWhiteSpace(conversationKey);
+        _ = Throw.IfNullOrWhiteSpace(message);
+        using var turn = await _engine.EnterConversationAsync(conversationKey, cancellationToken).ConfigureAwait(false);
+        var operation = await _engine.StartAsync(conversationKey, message, options, cancellationToken).ConfigureAwait(false);
         return await operation.WaitForCompletionAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Adds <paramref name="message"/> to the conversation and creates a run, without waiting for it.</summary>
+    /// <summary>
+    /// Adds <paramref name="message"/> to the conversation and creates a run, without waiting for it. Unlike
+    /// <see cref="RunAsync"/> and <c>StreamAsync</c>, this does not wait for the key's previous run to end (see
+    /// <see cref="AssistantsKitOptions.Concurrency"/>): the server refuses a message while a run is active.
+    /// </summary>
     /// <param name="conversationKey">The application's key for the conversation.</param>
     /// <param name="message">The user's message.</param>
     /// <param name="options">Per-run settings, or <see langword="null"/> for the defaults.</param>
@@ -74,7 +81,17 @@ public sealed class AssistantRunner
     {
         _ = Throw.IfNullOrWhiteSpace(conversationKey);
         _ = Throw.IfNullOrWhiteSpace(message);
-        return _engine.StreamAsync(conversationKey, message, options, cancellationToken);
+        return StreamInTurnAsync(conversationKey, message, options, cancellationToken);
+    }
+
+    private async IAsyncEnumerable<RunStreamEvent> StreamInTurnAsync(
+        string conversationKey, string message, RunOptions? options, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var turn = await _engine.EnterConversationAsync(conversationKey, cancellationToken).ConfigureAwait(false);
+        await foreach (var streamEvent in _engine.StreamAsync(conversationKey, message, options, cancellationToken).ConfigureAwait(false))
+        {
+            yield return streamEvent;
+        }
     }
 
     /// <summary>

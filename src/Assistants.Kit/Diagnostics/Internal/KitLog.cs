@@ -70,4 +70,7 @@ internal static partial class KitLog
 
     [LoggerMessage(1041, LogLevel.Trace, "Run {RunId} assistant message {MessageId}: {Content}")]
     public static partial void AssistantMessageContent(ILogger logger, string runId, string messageId, string content);
+
+    [LoggerMessage(1039, LogLevel.Information, "A new message arrived for conversation '{ConversationKey}': cancelling its active run {RunId} on {ThreadId} (cancel-active policy).")]
+    public static partial void CancellingActiveRun(ILogger logger, string runId, string threadId, string conversationKey);
 }

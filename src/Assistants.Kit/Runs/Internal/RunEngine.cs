@@ -34,6 +34,7 @@ internal sealed partial class RunEngine
     private readonly IRunAccounting _accounting;
     private readonly OpenAIClientProvider _clients;
     private readonly KitTelemetry _telemetry;
+    private readonly ConversationGate _gate = new();
 
     public RunEngine(
         IProtocolBackend backend,
@@ -69,6 +70,27 @@ internal sealed partial class RunEngine
     internal Func<double> Random { get; set; } = System.Random.Shared.NextDouble;
 
     internal AssistantsKitOptions Options => _options;
+
+    internal ConversationGate Gate => _gate;
+
+    /// <summary>
+    /// Waits for the conversation key's turn (runs on one key never overlap in this process). With
+    /// <see cref="ConcurrencyPolicy.CancelActive"/>, the key's active run (from the store) is cancelled on the server first.
+    /// </summary>
+    public async Task<IDisposable> EnterConversationAsync(string conversationKey, CancellationToken cancellationToken)
+    {
+        if (_options.Concurrency == ConcurrencyPolicy.CancelActive)
+        {
+            var binding = await _store.GetAsync(conversationKey, _backend.Protocol, cancellationToken).ConfigureAwait(false);
+            if (binding?.ActiveRunId is { } runId && !(binding.ActiveRunStatus?.IsTerminal() ?? false))
+            {
+                KitLog.CancellingActiveRun(_logger, runId, binding.ThreadId, conversationKey);
+                await CancelQuietlyAsync(Attach(binding.ThreadId, runId, conversationKey)).ConfigureAwait(false);
+            }
+        }
+
+        return await _gate.EnterAsync(conversationKey, cancellationToken).ConfigureAwait(false);
+    }
 
     public Task<EnsuredAssistant> EnsureAssistantAsync(AssistantDefinition definition, CancellationToken cancellationToken) =>
         Translate(() => _ensurer.EnsureAsync(definition, cancellationToken));
