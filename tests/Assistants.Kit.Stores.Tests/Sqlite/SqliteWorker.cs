@@ -1,0 +1,75 @@
+using System.Globalization;
+using Assistants.Kit.Sqlite.Internal;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Assistants.Kit.Stores.Tests.Sqlite;
+
+/// <summary>
+/// One writer of the multi-process test: increments a shared binding (read, change, save; on a version conflict read
+/// again) and creates bindings of its own. Runs in this test process and, through <see cref="Program"/>, in other OS
+/// processes started with <c>dotnet Assistants.Kit.Stores.Tests.dll sqlite-worker &lt;file&gt; &lt;id&gt; &lt;count&gt;</c>.
+/// </summary>
+internal static class SqliteWorker
+{
+    public const string Command = "sqlite-worker";
+    public const string SharedKey = "shared-counter";
+
+    /// <summary>The worker process: says "ready", waits for "go" on stdin, works, prints "done &lt;conflicts&gt;".</summary>
+    public static async Task<int> RunAsync(string[] args)
+    {
+        try
+        {
+            var (path, id, increments) = (args[0], args[1], int.Parse(args[2], CultureInfo.InvariantCulture));
+            Console.WriteLine("ready");
+            if (await Console.In.ReadLineAsync() != "go")
+            {
+                return 2;
+            }
+
+            using var database = new SqliteDatabase(new SqliteStoreOptions { Path = path }, TimeProvider.System, NullLogger.Instance);
+            var conflicts = await HammerAsync(new SqliteConversationStore(database, TimeProvider.System), id, increments);
+            Console.WriteLine($"done {conflicts}");
+            return 0;
+        }
+        catch (Exception ex)
+        {
+            await Console.Error.WriteLineAsync(ex.ToString());
+            return 1;
+        }
+    }
+
+    /// <summary>Does the work; returns how many saves lost a race and were retried.</summary>
+    public static async Task<int> HammerAsync(IConversationStore store, string id, int increments)
+    {
+        var conflicts = 0;
+        for (var i = 0; i < increments; i++)
+        {
+            while (true)
+            {
+                var current = await store.GetAsync(SharedKey, AssistantsProtocol.Assistants);
+                var next = current is null
+                    ? new ConversationBinding { ConversationKey = SharedKey, Protocol = AssistantsProtocol.Assistants, ThreadId = "thread_shared", MessageCount = 1, PreviousThreadIds = [id] }
+                    : current with { MessageCount = current.MessageCount + 1, PreviousThreadIds = [.. current.PreviousThreadIds, id] };
+                try
+                {
+                    await store.SaveAsync(next);
+                    break;
+                }
+                catch (ConversationConcurrencyException)
+                {
+                    conflicts++;
+                }
+            }
+
+            await store.SaveAsync(new ConversationBinding
+            {
+                ConversationKey = $"{id}-{i:D4}",
+                Protocol = AssistantsProtocol.Assistants,
+                ThreadId = $"thread_{id}_{i}",
+                PendingToolCalls = [new PendingToolCall($"call_{i}", "work", $$"""{"i":{{i}}}""")],
+            });
+        }
+
+        return conflicts;
+    }
+}
