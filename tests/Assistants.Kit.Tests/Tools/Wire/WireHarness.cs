@@ -44,7 +44,8 @@ internal sealed class WireHarness : IAsyncDisposable
         Action<AssistantsKitOptions>? configure = null,
         Action<AssistantsEmulatorOptions>? emulator = null,
         FakeTimeProvider? time = null,
-        Action<IServiceCollection>? services = null)
+        Action<IServiceCollection>? services = null,
+        TimeProvider? kitTime = null)
     {
         var emulatorOptions = new AssistantsEmulatorOptions { PollAfter = TimeSpan.Zero };
         if (time is not null)
@@ -64,7 +65,7 @@ internal sealed class WireHarness : IAsyncDisposable
                     o.Assistant.Instructions = Instructions;
                     configure?.Invoke(o);
                 },
-                time,
+                kitTime ?? time,
                 kit,
                 services);
             return new WireHarness(server, provider, time);
@@ -123,26 +124,6 @@ internal sealed class WireHarness : IAsyncDisposable
 
     /// <summary>Every request as <c>METHOD path</c>, for assertion messages.</summary>
     public string DescribeRequests() => string.Join(Environment.NewLine, Requests.All.Select(r => r.ToString()));
-
-    /// <summary>
-    /// Drives a task that waits on the shared fake clock: advances it by <paramref name="step"/> whenever the task has not
-    /// finished after loopback I/O had a moment, up to <paramref name="maxSteps"/> times.
-    /// </summary>
-    public async Task<T> DriveAsync<T>(Task<T> task, TimeSpan step, int maxSteps = 1000)
-    {
-        var time = Time ?? throw new InvalidOperationException("The harness has no fake clock.");
-        for (var i = 0; i < maxSteps && !task.IsCompleted; i++)
-        {
-            // Real time only lets loopback requests complete; simulated time moves only here.
-            await Task.WhenAny(task, Task.Delay(20));
-            if (!task.IsCompleted)
-            {
-                time.Advance(step);
-            }
-        }
-
-        return await task;
-    }
 
     public async ValueTask DisposeAsync()
     {
