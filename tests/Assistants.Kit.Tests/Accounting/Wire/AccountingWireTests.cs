@@ -238,8 +238,10 @@ public sealed class AccountingWireTests
         Assert.Equal(RunStatus.Completed, third.Status);
     }
 
-    [Fact]
-    public async Task RunAsync_StepExceedsStoppingBudget_CancelledAtTheNextToolBoundary()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Run_StepExceedsStoppingBudget_CancelledAtTheNextToolBoundary(bool streamed)
     {
         await using var h = await StartAsync(kit: k => k.AddBudget("tokens", b =>
         {
@@ -248,7 +250,7 @@ public sealed class AccountingWireTests
         }));
         h.Script.OnRun(1).CallTools(("get_weather", ParisArguments)).CallTools(("get_weather", """{"city":"Rome"}""")).Reply(WeatherReply);
 
-        var result = await h.Runner.RunAsync("stop", WeatherQuestion);
+        var result = await RunAsync(h, "stop", WeatherQuestion, streamed);
 
         // The first (tool) step used 7 + 4 = 11 tokens. A step's usage is known once it completed, i.e. after its
         // outputs were submitted, so the run stops at the next tool boundary: the second round is never executed.
@@ -288,6 +290,31 @@ public sealed class AccountingWireTests
 
         var ex = await Assert.ThrowsAsync<BudgetExceededException>(() => h.Runner.RunAsync("finish", "More?"));
         Assert.Equal(48m, ex.Spent);
+    }
+
+    [Fact]
+    public async Task StreamAsync_SameRunAsPolled_SameUsageCostAndSteps()
+    {
+        await using var polled = await StartAsync();
+        await using var streamed = await StartAsync();
+        foreach (var h in new[] { polled, streamed })
+        {
+            h.Script.OnRun(1).CallTools(("get_weather", ParisArguments)).Reply(WeatherReply).WithUsage(cached: 8, reasoning: 3);
+        }
+
+        var viaPolling = await RunAsync(polled, "same", WeatherQuestion, streamed: false);
+        var viaStream = await RunAsync(streamed, "same", WeatherQuestion, streamed: true);
+
+        Assert.Equal(new TokenUsage(18, 13, 8, 3), viaStream.Usage);
+        Assert.Equal(viaPolling.Usage, viaStream.Usage);
+        Assert.Equal(0.0000256m, viaStream.Cost!.Cost);
+        Assert.Equal(viaPolling.Cost!.ConversationTotals, viaStream.Cost.ConversationTotals);
+        Assert.Equal(Describe(viaPolling.Steps), Describe(viaStream.Steps));
+        Assert.Equal(Describe(viaStream.Steps), Describe(viaStream.Cost.Steps));
+        Assert.Equal(viaPolling.ToolCalls.Select(c => c.Output), viaStream.ToolCalls.Select(c => c.Output));
+
+        static IEnumerable<string> Describe(IReadOnlyList<RunStepRecord> steps) =>
+            steps.Select(s => $"{s.Type} {s.Status} [{string.Join(",", s.ToolCalls.Select(c => $"{c.Kind}:{c.Name}"))}] {s.Usage} {s.Latency}");
     }
 
     [Fact]
@@ -401,6 +428,22 @@ public sealed class AccountingWireTests
         await h.Runner.RunAsync("steps", WeatherQuestion);
 
         Assert.Single(h.Requests.Where("GET", "/threads/*/runs/*/steps"));
+    }
+
+    private static async Task<RunResult> RunAsync(WireHarness h, string key, string message, bool streamed)
+    {
+        if (!streamed)
+        {
+            return await h.Runner.RunAsync(key, message);
+        }
+
+        RunFinishedEvent? finished = null;
+        await foreach (var e in h.Runner.StreamAsync(key, message))
+        {
+            finished = e as RunFinishedEvent ?? finished;
+        }
+
+        return Assert.IsType<RunResult>(finished?.Result);
     }
 
     private static async Task DrainAsync(IAsyncEnumerable<RunStreamEvent> events)
