@@ -64,4 +64,7 @@ internal static partial class KitLog
 
     [LoggerMessage(1038, LogLevel.Warning, "Run {RunId} on {ThreadId} was stopped by the kit: {Reason}.")]
     public static partial void RunStoppedByKit(ILogger logger, string runId, string threadId, string reason);
+
+    [LoggerMessage(1039, LogLevel.Warning, "The tool outputs for run {RunId} on {ThreadId} were refused: the run is {Status}.")]
+    public static partial void ToolOutputsRefused(ILogger logger, string runId, string threadId, string status);
 }

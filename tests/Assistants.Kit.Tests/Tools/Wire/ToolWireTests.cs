@@ -158,6 +158,57 @@ public sealed class ToolWireTests
     }
 
     [Fact]
+    public async Task RunAsync_HandlerIgnoresItsToken_AbandonedAfterTheTimeoutAndRunCompletes()
+    {
+        var time = new FakeTimeProvider(WireHarness.Start);
+        await using var h = await StartAsync(time: time, tools: o => o.PerCallTimeout = TimeSpan.FromSeconds(5));
+        h.Script.OnRun(1).CallTools(("wait_for_release", "{}")).Reply("It timed out.");
+        var probe = h.Services.GetRequiredService<WireProbe>();
+
+        var run = h.Runner.RunAsync("abandoned", "Wait.");
+        await probe.Started.Task.WaitAsync(Deadline);
+        time.Advance(TimeSpan.FromSeconds(5));
+        var result = await run.WaitAsync(Deadline);
+        probe.Release.SetResult();
+
+        Assert.Equal("""{"error":{"type":"timeout","message":"The tool did not complete within 5 seconds."}}""", h.SingleOutput());
+        Assert.Equal(RunStatus.Completed, result.Status);
+    }
+
+    [Fact]
+    public async Task RunAsync_ToolCallContext_MatchesTheCallOnTheWire()
+    {
+        await using var h = await StartAsync();
+        h.Script.OnRun(1).CallTools(("context", """{ "ignored": true }""")).Reply("ok");
+
+        var result = await h.Runner.RunAsync("ctx-key", "Who is calling?");
+
+        var (id, output) = Assert.Single(WireHarness.Outputs(Assert.Single(h.SubmitBodies())));
+        Assert.Equal($"ctx-key|{result.ThreadId}|{result.RunId}|{id}|context|{{ \"ignored\": true }}", output);
+        Assert.Single(h.Requests.Where("POST", $"/threads/{result.ThreadId}/runs/{result.RunId}/submit_tool_outputs"));
+    }
+
+    [Fact]
+    public async Task RunAsync_RunExpiresWhileHandlerRuns_ExpiredResult()
+    {
+        var time = new FakeTimeProvider(WireHarness.Start);
+        await using var h = await StartAsync(time: time, tools: o => o.PerCallTimeout = Timeout.InfiniteTimeSpan);
+        h.Script.OnRun(1).CallTools(("wait_for_release", "{}")).Reply("never");
+        var probe = h.Services.GetRequiredService<WireProbe>();
+
+        var run = h.Runner.RunAsync("expired", "Take your time.");
+        await probe.Started.Task.WaitAsync(Deadline);
+        time.Advance(TimeSpan.FromMinutes(11)); // past the run's expires_at (10 minutes after its creation)
+        probe.Release.SetResult();
+        var result = await run.WaitAsync(Deadline);
+
+        // The late submit was refused on the wire; the run's outcome is its status, not a server error.
+        Assert.Equal(400, Assert.Single(h.Requests.Where("POST", "/threads/*/runs/*/submit_tool_outputs")).StatusCode);
+        Assert.Equal(RunStatus.Expired, result.Status);
+        Assert.Equal("released", Assert.Single(result.ToolCalls).Output);
+    }
+
+    [Fact]
     public async Task RunAsync_OversizedOutput_TruncatedWithMarkerAndRunCompletes()
     {
         await using var h = await StartAsync();
@@ -277,7 +328,7 @@ public sealed class ToolWireTests
         var functions = body["tools"]!.AsArray().Select(t => t!["function"]!).ToDictionary(f => (string)f["name"]!, StringComparer.Ordinal);
         Assert.All(body["tools"]!.AsArray(), t => Assert.Equal("function", (string?)t!["type"]));
         Assert.Equal(
-            ["add", "big_report", "explode", "get_weather", "wait_for_release", "wait_forever", "whoami"],
+            ["add", "big_report", "context", "explode", "get_weather", "wait_for_release", "wait_forever", "whoami"],
             functions.Keys.Order(StringComparer.Ordinal));
 
         var weather = functions["get_weather"];
@@ -293,7 +344,8 @@ public sealed class ToolWireTests
         Assert.Equal(["a", "b"], add["required"]!.AsArray().Select(n => (string)n!));
 
         // Injected parameters never reach the schema.
-        Assert.False(functions["wait_forever"]["parameters"]!["properties"]?.AsObject().ContainsKey("cancellationToken") ?? false);
+        Assert.Empty(functions["wait_forever"]["parameters"]!["properties"]?.AsObject() ?? []);
+        Assert.Empty(functions["context"]["parameters"]!["properties"]?.AsObject() ?? []);
     }
 
     [Fact]

@@ -59,6 +59,13 @@ public sealed class WireTools(RunScopedNotes notes, WireProbe probe)
         return string.Create(CultureInfo.InvariantCulture, $"instance={_instance} scope={notes.Number}");
     }
 
+    [AssistantTool("context", Description = "Says which call it handles.")]
+    public string Context(ToolCallContext call)
+    {
+        Record("context");
+        return $"{call.ConversationKey}|{call.ThreadId}|{call.RunId}|{call.ToolCallId}|{call.ToolName}|{call.ArgumentsJson}";
+    }
+
     [AssistantTool("explode", Description = "Always fails.")]
     public string Explode()
     {
