@@ -301,8 +301,7 @@ internal sealed partial class RunEngine
             return;
         }
 
-        var seconds = EmulatorStore.Seconds(at);
-        var step = NewStep(run, "tool_calls", seconds);
+        var step = NewStep(run, "tool_calls", StepStart(run, at));
         step.Usage = new UsageRecord { PromptTokens = prompt, CompletionTokens = completion };
         run.Accumulated.Add(step.Usage);
         var records = new List<ToolCallRecord>();
@@ -433,7 +432,7 @@ internal sealed partial class RunEngine
             RunId = run.Id,
             Status = "in_progress",
         };
-        var step = NewStep(run, "message_creation", seconds);
+        var step = NewStep(run, "message_creation", StepStart(run, at));
         step.MessageId = message.Id;
         step.Usage = usage;
         run.Accumulated.Add(usage);
@@ -644,6 +643,13 @@ internal sealed partial class RunEngine
         run.Steps.Add(step);
         return step;
     }
+
+    /// <summary>
+    /// A model step's <c>created_at</c>: the start of the <c>in_progress</c> phase that produced it (<paramref name="at"/>
+    /// is its end), as on the service, where a step exists while the model works on it; so a message step's latency is
+    /// the time the model spent on it, not 0.
+    /// </summary>
+    private static long StepStart(RunRecord run, DateTimeOffset at) => EmulatorStore.Seconds(at - run.StepDuration);
 
     private int PromptTokens(ThreadRecord thread, RunRecord run)
     {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Assistants.Kit.Accounting.Internal;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -39,7 +40,7 @@ internal sealed class AccountingHarness : IAsyncDisposable
         var time = new FakeTimeProvider(start ?? DefaultStart);
         var services = new ServiceCollection();
         services.AddSingleton<TimeProvider>(time);
-        services.AddFakeLogging();
+        services.AddLogging(b => b.AddFakeLogging().SetMinimumLevel(LogLevel.Trace));
         if (configuration is not null)
         {
             services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(configuration).Build());

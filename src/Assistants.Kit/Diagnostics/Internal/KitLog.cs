@@ -73,4 +73,7 @@ internal static partial class KitLog
 
     [LoggerMessage(1039, LogLevel.Information, "A new message arrived for conversation '{ConversationKey}': cancelling its active run {RunId} on {ThreadId} (cancel-active policy).")]
     public static partial void CancellingActiveRun(ILogger logger, string runId, string threadId, string conversationKey);
+
+    [LoggerMessage(1042, LogLevel.Warning, "The tool outputs for run {RunId} on {ThreadId} were refused: the run is {Status}.")]
+    public static partial void ToolOutputsRefused(ILogger logger, string runId, string threadId, string status);
 }

@@ -400,7 +400,7 @@ internal sealed partial class RunEngine
                     var round = await ExecuteToolRoundAsync(operation, run, scope.ServiceProvider, cancellationToken).ConfigureAwait(false);
                     if (round is not null)
                     {
-                        operation.Snapshot = await _backend.SubmitToolOutputsAsync(run.ThreadId, run.Id, Outputs(round), cancellationToken).ConfigureAwait(false);
+                        operation.Snapshot = await SubmitOrSettleAsync(run, round, cancellationToken).ConfigureAwait(false);
                     }
 
                     continue;
@@ -570,6 +570,29 @@ internal sealed partial class RunEngine
         }
 
         return records;
+    }
+
+    /// <summary>
+    /// Submits a round's outputs. When the server refuses them because the run stopped waiting (it expired while the
+    /// tools ran, or was cancelled meanwhile), the run as it is now is returned, so the wait ends with that outcome.
+    /// </summary>
+    private async Task<RunSnapshot> SubmitOrSettleAsync(RunSnapshot run, IReadOnlyList<ToolCallRecord> records, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _backend.SubmitToolOutputsAsync(run.ThreadId, run.Id, Outputs(records), cancellationToken).ConfigureAwait(false);
+        }
+        catch (ClientResultException ex) when (ex.Status == 400)
+        {
+            var current = await _backend.GetRunAsync(run.ThreadId, run.Id, cancellationToken).ConfigureAwait(false);
+            if (!current.Status.IsTerminal())
+            {
+                throw;
+            }
+
+            KitLog.ToolOutputsRefused(_logger, run.Id, run.ThreadId, current.Status.ToWireString());
+            return current;
+        }
     }
 
     private static KeyValuePair<string, string>[] Outputs(IReadOnlyList<ToolCallRecord> records) =>
