@@ -84,7 +84,7 @@ public static class OrderSupportApp
             }
 
             using var telemetry = StderrTelemetry.StartIfRequested(environment, stderr);
-            await using var provider = BuildServices(configuration, environment, endpoint, apiKey, stderr);
+            await using var provider = BuildServices(configuration, environment, endpoint, apiKey, stderr, stateDirectory);
             AssistantRunner runner;
             try
             {
@@ -94,6 +94,16 @@ public static class OrderSupportApp
             {
                 stderr.WriteLine($"error: {ex.Message}");
                 return ExitUsage;
+            }
+
+            if (command.New)
+            {
+                var store = provider.GetRequiredService<IConversationStore>();
+                var protocolInUse = provider.GetRequiredService<IOptions<AssistantsKitOptions>>().Value.Protocol;
+                if (await store.DeleteAsync(command.ConversationKey, protocolInUse, cancellationToken).ConfigureAwait(false))
+                {
+                    stderr.WriteLine($"started a new conversation for '{command.ConversationKey}'");
+                }
             }
 
             return await RunOnceAsync(runner, command, stdout, stderr, cancellationToken).ConfigureAwait(false);
@@ -230,13 +240,15 @@ public static class OrderSupportApp
         return $"usage input={usage.InputTokens} cached={usage.CachedInputTokens} output={usage.OutputTokens} reasoning={usage.ReasoningTokens} total={usage.TotalTokens} cost={RunCostSummary.FormatCost(result.Cost?.Cost)} conversation_cost={conversationCost}";
     }
 
-    private static ServiceProvider BuildServices(IConfiguration configuration, IReadOnlyDictionary<string, string?> environment, Uri? endpoint, string? apiKey, TextWriter stderr)
+    private static ServiceProvider BuildServices(IConfiguration configuration, IReadOnlyDictionary<string, string?> environment, Uri? endpoint, string? apiKey, TextWriter stderr, string stateDirectory)
     {
         var services = new ServiceCollection();
         services.AddLogging(logging => logging.AddProvider(new TextWriterLoggerProvider(stderr, LogLevel.Warning)));
         services.AddSingleton(configuration);
         services.AddSingleton<OrderBook>();
-        services.AddAssistantsKit(configuration).AddTools<OrderTools>();
+        services.AddAssistantsKit(configuration)
+            .AddTools<OrderTools>()
+            .AddSqliteStore(Path.Combine(stateDirectory, "conversations.db"));
         services.AddAssistantsKit(options =>
         {
             options.Endpoint = endpoint ?? options.Endpoint;

@@ -1,6 +1,7 @@
 using Assistants.Kit;
 using Assistants.Kit.Accounting.Internal;
 using Assistants.Kit.Configuration.Internal;
+using Assistants.Kit.Conversations.Internal;
 using Assistants.Kit.Definitions.Internal;
 using Assistants.Kit.Diagnostics.Internal;
 using Assistants.Kit.Http.Internal;
@@ -89,6 +90,7 @@ public static class AssistantsKitServiceCollectionExtensions
         services.TryAddSingleton<RunDurationTracker>();
         services.TryAddSingleton(static sp => new KitTelemetry(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.TryAddSingleton<AssistantEnsurer>();
+        services.TryAddSingleton<ConversationObservers>();
         services.TryAddSingleton<RunEngine>();
         services.TryAddSingleton(static sp => new AssistantRunner(sp.GetRequiredService<RunEngine>()));
     }

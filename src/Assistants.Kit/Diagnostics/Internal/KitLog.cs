@@ -76,4 +76,7 @@ internal static partial class KitLog
 
     [LoggerMessage(1042, LogLevel.Warning, "The tool outputs for run {RunId} on {ThreadId} were refused: the run is {Status}.")]
     public static partial void ToolOutputsRefused(ILogger logger, string runId, string threadId, string status);
+
+    [LoggerMessage(1043, LogLevel.Warning, "The conversation observer {Observer} failed in {Method}.")]
+    public static partial void ObserverFailed(ILogger logger, Exception exception, string observer, string method);
 }

@@ -59,6 +59,12 @@ internal sealed class RunContext
     /// <summary>Gets or sets the error type to record when the run's telemetry ends without a result.</summary>
     public string? ErrorType { get; set; }
 
+    /// <summary>Gets or sets a value indicating whether the run-finished event was raised.</summary>
+    public bool FinishRaised { get; set; }
+
+    /// <summary>Gets or sets the last run snapshot seen (for the run-finished event when the wait ends early).</summary>
+    public Protocols.Internal.RunSnapshot? LastRun { get; set; }
+
     /// <summary>Gets or sets a value indicating whether the run was counted in the active-runs metric.</summary>
     public bool CountedActive { get; set; }
 

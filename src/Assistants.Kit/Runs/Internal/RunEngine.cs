@@ -1,6 +1,7 @@
 using System.ClientModel;
 using System.Diagnostics;
 using Assistants.Kit.Accounting.Internal;
+using Assistants.Kit.Conversations.Internal;
 using Assistants.Kit.Definitions.Internal;
 using Assistants.Kit.Diagnostics.Internal;
 using Assistants.Kit.Http.Internal;
@@ -35,6 +36,7 @@ internal sealed partial class RunEngine
     private readonly OpenAIClientProvider _clients;
     private readonly KitTelemetry _telemetry;
     private readonly ConversationGate _gate = new();
+    private readonly ConversationObservers _observers;
 
     public RunEngine(
         IProtocolBackend backend,
@@ -49,8 +51,10 @@ internal sealed partial class RunEngine
         IRunAccounting accounting,
         IToolCallExecutor tools,
         OpenAIClientProvider clients,
-        KitTelemetry telemetry)
+        KitTelemetry telemetry,
+        ConversationObservers observers)
     {
+        _observers = observers;
         _telemetry = telemetry;
         _backend = backend;
         _store = store;
@@ -267,6 +271,11 @@ internal sealed partial class RunEngine
             ActiveRunStatus = run.Status,
             MessageCount = b.MessageCount + (context.Attempts == 1 ? 1 : 0),
         }, cancellationToken).ConfigureAwait(false);
+        context.LastRun = run;
+        if (context.ConversationKey is { } key)
+        {
+            await _observers.RunStartedAsync(new ConversationRunEvent(key, _backend.Protocol, run.ThreadId, run.Id, assistant.Id, run.Status), cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private static void ValidateToolNames(EnsuredAssistant assistant, RunOptions? runOptions)
@@ -325,9 +334,11 @@ internal sealed partial class RunEngine
         KitLog.ThreadCreated(_logger, threadId, conversationKey);
         try
         {
-            return await _store.SaveAsync(
+            var saved = await _store.SaveAsync(
                 new ConversationBinding { ConversationKey = conversationKey, Protocol = _backend.Protocol, ThreadId = threadId, CreatedAt = _timeProvider.GetUtcNow() },
                 cancellationToken).ConfigureAwait(false);
+            await _observers.ThreadCreatedAsync(new ConversationThreadEvent(conversationKey, _backend.Protocol, threadId, null, "created"), cancellationToken).ConfigureAwait(false);
+            return saved;
         }
         catch (ConversationConcurrencyException)
         {
@@ -341,6 +352,7 @@ internal sealed partial class RunEngine
     {
         var threadId = await _backend.CreateThreadAsync(new Dictionary<string, string>(), cancellationToken).ConfigureAwait(false);
         KitLog.ThreadCreated(_logger, threadId, binding.ConversationKey);
+        await _observers.ThreadRolledOverAsync(new ConversationThreadEvent(binding.ConversationKey, _backend.Protocol, threadId, binding.ThreadId, "not_found"), cancellationToken).ConfigureAwait(false);
         return await UpdateBindingAsync(binding.ConversationKey, b => b with
         {
             ThreadId = threadId,
@@ -434,6 +446,7 @@ internal sealed partial class RunEngine
         }
         finally
         {
+            context.LastRun = operation.Snapshot;
             await DisposeAccountingAsync(context).ConfigureAwait(false);
             Activity.Current = previousActivity;
         }
@@ -675,6 +688,8 @@ internal sealed partial class RunEngine
         }, cancellationToken).ConfigureAwait(false);
 
         EndTelemetry(context, run, cost);
+        context.LastRun = run;
+        await RaiseFinishedAsync(context, cancellationToken).ConfigureAwait(false);
         if (run.Status == RunStatus.Failed)
         {
             return null;
@@ -738,6 +753,20 @@ internal sealed partial class RunEngine
         }
 
         EndTelemetry(context, null, null);
+        await RaiseFinishedAsync(context, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    private async Task RaiseFinishedAsync(RunContext context, CancellationToken cancellationToken)
+    {
+        if (context.FinishRaised || context.ConversationKey is not { } key || context.LastRun is not { } run)
+        {
+            return;
+        }
+
+        context.FinishRaised = true;
+        await _observers.RunFinishedAsync(
+            new ConversationRunEvent(key, _backend.Protocol, run.ThreadId, run.Id, context.Assistant?.Id ?? run.AssistantId, run.Status),
+            cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Ends the run's span and records its metrics, once (with the final run, or without one when the wait ended early).</summary>
