@@ -88,7 +88,10 @@ public sealed class AssistantRunner
         string conversationKey, string message, RunOptions? options, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var turn = await _engine.EnterConversationAsync(conversationKey, cancellationToken).ConfigureAwait(false);
-        await foreach (var streamEvent in _engine.StreamAsync(conversationKey, message, options, cancellationToken).ConfigureAwait(false))
+        var events = _engine.Protocol == AssistantsProtocol.Responses
+            ? _engine.StreamResponsesAsync(conversationKey, message, options, cancellationToken)
+            : _engine.StreamAsync(conversationKey, message, options, cancellationToken);
+        await foreach (var streamEvent in events.ConfigureAwait(false))
         {
             yield return streamEvent;
         }

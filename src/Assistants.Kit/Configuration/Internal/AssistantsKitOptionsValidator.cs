@@ -56,9 +56,9 @@ internal sealed class AssistantsKitOptionsValidator : IValidateOptions<Assistant
         {
             errors.Add($"{P}:Protocol must be Assistants or Responses (was '{options.Protocol}').");
         }
-        else if (options.Protocol == AssistantsProtocol.Responses)
+        else if (options.Protocol == AssistantsProtocol.Responses && options.RunDefaults.TruncationLastMessages is { } last)
         {
-            errors.Add($"{P}:Protocol 'Responses' is not available in this version of Assistants.Kit; use 'Assistants'.");
+            errors.Add($"{P}:RunDefaults:TruncationLastMessages ({last}) has no equivalent in the Responses protocol; remove it (Responses keeps the whole conversation and fails a response that exceeds the model's context).");
         }
 
         ValidateAssistant(options.Assistant, $"{P}:Assistant", errors);

@@ -16,7 +16,14 @@ internal sealed record RunSnapshot(
     DateTimeOffset? ExpiresAt,
     string? Model,
     IReadOnlyDictionary<string, string> Metadata,
-    TimeSpan? PollHint);
+    TimeSpan? PollHint)
+{
+    /// <summary>Gets the protocol's own state the backend needs to continue the run (Responses: the response's settings).</summary>
+    public object? ProtocolState { get; init; }
+
+    /// <summary>Gets when the run (or response) finished, when known.</summary>
+    public DateTimeOffset? CompletedAt { get; init; }
+}
 
 /// <summary>The assistant as stored on the server.</summary>
 internal sealed record ServerAssistant(string Id, string? Name, DateTimeOffset CreatedAt, IReadOnlyDictionary<string, string> Metadata);
@@ -53,6 +60,12 @@ internal interface IProtocolBackend
 {
     AssistantsProtocol Protocol { get; }
 
+    /// <summary>
+    /// Gets a value indicating whether submitting tool outputs continues the run under a new ID (Responses: each
+    /// model turn is a new response), so usage and steps accumulate over several snapshots.
+    /// </summary>
+    bool ToolOutputsContinueInNewRun => false;
+
     Task<ServerAssistant?> GetAssistantAsync(string assistantId, CancellationToken cancellationToken);
 
     IAsyncEnumerable<ServerAssistant> ListAssistantsAsync(CancellationToken cancellationToken);
@@ -77,6 +90,10 @@ internal interface IProtocolBackend
 
     /// <summary>Submits every output of one <c>requires_action</c> at once (reconciled by re-reading the run).</summary>
     Task<RunSnapshot> SubmitToolOutputsAsync(string threadId, string runId, IReadOnlyList<KeyValuePair<string, string>> outputs, CancellationToken cancellationToken);
+
+    /// <summary>Submits every output of one <c>requires_action</c>, with the run as last seen (its protocol state).</summary>
+    Task<RunSnapshot> SubmitToolOutputsAsync(RunSnapshot run, IReadOnlyList<KeyValuePair<string, string>> outputs, CancellationToken cancellationToken) =>
+        SubmitToolOutputsAsync(run.ThreadId, run.Id, outputs, cancellationToken);
 
     Task<RunSnapshot> CancelRunAsync(string threadId, string runId, CancellationToken cancellationToken);
 

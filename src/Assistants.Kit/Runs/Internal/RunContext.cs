@@ -40,6 +40,9 @@ internal sealed class RunContext
 
     public IReadOnlyList<RunStepRecord> Steps { get; set; } = [];
 
+    /// <summary>Gets the finished responses of the run so far (Responses protocol: one step per response).</summary>
+    public List<RunStepRecord> ResponseSteps { get; } = [];
+
     /// <summary>Gets or sets why the kit stopped the run itself (loop guard, budget).</summary>
     public string? StopReason { get; set; }
 

@@ -77,6 +77,8 @@ internal sealed partial class RunEngine
 
     internal ConversationGate Gate => _gate;
 
+    internal AssistantsProtocol Protocol => _backend.Protocol;
+
     /// <summary>
     /// Waits for the conversation key's turn (runs on one key never overlap in this process). With
     /// <see cref="ConcurrencyPolicy.CancelActive"/>, the key's active run (from the store) is cancelled on the server first.
@@ -412,7 +414,15 @@ internal sealed partial class RunEngine
                     var round = await ExecuteToolRoundAsync(operation, run, scope.ServiceProvider, cancellationToken).ConfigureAwait(false);
                     if (round is not null)
                     {
-                        operation.Snapshot = await SubmitOrSettleAsync(run, round, cancellationToken).ConfigureAwait(false);
+                        var next = await SubmitOrSettleAsync(run, round, cancellationToken).ConfigureAwait(false);
+                        if (_backend.ToolOutputsContinueInNewRun && next.Id != run.Id)
+                        {
+                            // Responses: the finished response is a step of the run; its usage adds to the run's.
+                            context.EarlierUsage = Sum(context.EarlierUsage, run.Usage);
+                            context.ResponseSteps.Add(StepOf(run));
+                        }
+
+                        operation.Snapshot = next;
                     }
 
                     continue;
@@ -426,9 +436,11 @@ internal sealed partial class RunEngine
                 var messages = run.Status == RunStatus.Failed
                     ? []
                     : await _backend.GetRunMessagesAsync(run.ThreadId, run.Id, context.UserMessageId, cancellationToken).ConfigureAwait(false);
-                var steps = _options.RunStepLog
-                    ? await _backend.GetRunStepsAsync(run.ThreadId, run.Id, cancellationToken).ConfigureAwait(false)
-                    : context.Steps;
+                var steps = _backend.ToolOutputsContinueInNewRun
+                    ? [.. context.ResponseSteps, StepOf(run)]
+                    : _options.RunStepLog
+                        ? await _backend.GetRunStepsAsync(run.ThreadId, run.Id, cancellationToken).ConfigureAwait(false)
+                        : context.Steps;
                 var result = await CompleteRunAsync(context, run, messages, steps, cancellationToken).ConfigureAwait(false);
                 operation.Value = result;
                 return result ?? throw Failed(context, run);
@@ -593,7 +605,7 @@ internal sealed partial class RunEngine
     {
         try
         {
-            return await _backend.SubmitToolOutputsAsync(run.ThreadId, run.Id, Outputs(records), cancellationToken).ConfigureAwait(false);
+            return await _backend.SubmitToolOutputsAsync(run, Outputs(records), cancellationToken).ConfigureAwait(false);
         }
         catch (ClientResultException ex) when (ex.Status == 400)
         {
@@ -608,6 +620,23 @@ internal sealed partial class RunEngine
         }
     }
 
+    /// <summary>A response (Responses protocol) as a step of the kit's run.</summary>
+    internal static RunStepRecord StepOf(RunSnapshot response) => new(
+        response.Id,
+        response.RequiredToolCalls.Count > 0 ? RunStepType.ToolCalls : RunStepType.MessageCreation,
+        response.Status switch
+        {
+            RunStatus.Failed => RunStepState.Failed,
+            RunStatus.Cancelled or RunStatus.Cancelling => RunStepState.Cancelled,
+            RunStatus.Expired => RunStepState.Expired,
+            RunStatus.Queued or RunStatus.InProgress => RunStepState.InProgress,
+            _ => RunStepState.Completed,
+        },
+        [.. response.RequiredToolCalls.Select(c => new RunStepToolCall(c.ToolCallId, RunStepToolCallKind.Function, c.Name))],
+        response.Usage,
+        response.CreatedAt,
+        response.CompletedAt);
+
     private static KeyValuePair<string, string>[] Outputs(IReadOnlyList<ToolCallRecord> records) =>
         [.. records.Select(r => new KeyValuePair<string, string>(r.ToolCallId, r.Output))];
 
@@ -616,6 +645,13 @@ internal sealed partial class RunEngine
     {
         operation.Context.StopReason = reason;
         KitLog.RunStoppedByKit(_logger, operation.Id, operation.ThreadId, reason);
+        if (_backend.ToolOutputsContinueInNewRun && operation.Snapshot.Status == RunStatus.RequiresAction)
+        {
+            // Responses: the response that asked for tools has finished; not posting outputs ends the run here.
+            operation.Snapshot = operation.Snapshot with { Status = RunStatus.Cancelled };
+            return;
+        }
+
         await CancelQuietlyAsync(operation).ConfigureAwait(false);
     }
 
