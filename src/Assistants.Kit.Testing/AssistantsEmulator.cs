@@ -117,10 +117,12 @@ public sealed partial class AssistantsEmulator : IAsyncDisposable
         var routes = new RouteTable();
         new AssistantsApi(store, engine, options).Register(routes);
 
-        // A Responses + Conversations surface would be registered here, as another IApiSurface on the same route table
-        // (sharing the store's lock and ID issuing, fault injection, the request log and persistence).
+        // The Responses + Conversations surface shares the store's lock and ID issuing, the script, fault injection, the
+        // request log and persistence.
+        new ResponsesApi(store, new ResponsesEngine(store, options, script, logger)).Register(routes);
+        new ConversationsApi(store).Register(routes);
         var stopping = new CancellationTokenSource();
-        var pipeline = new EmulatorPipeline(options, store, engine, routes, faults, requests, persistence, logger, stopping.Token);
+        var pipeline = new EmulatorPipeline(options, store, routes, faults, requests, persistence, logger, stopping.Token);
 
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = typeof(AssistantsEmulator).Assembly.GetName().Name });
         builder.Services.AddSingleton(loggerFactory);

@@ -417,23 +417,41 @@ public sealed class ScriptedRun
     }
 }
 
-/// <summary>What a run knows when the script decides: its thread's user messages, its tool calls and outputs so far.</summary>
+/// <summary>
+/// What a run (Assistants) or a turn (Responses) knows when the script decides: the user messages of its thread,
+/// conversation or response chain, its tool calls and outputs so far.
+/// </summary>
 public sealed class EmulatorRunContext
 {
     internal EmulatorRunContext()
     {
     }
 
-    /// <summary>Gets the thread's ID.</summary>
+    /// <summary>Gets which API the client speaks.</summary>
+    public EmulatorProtocol Protocol { get; internal init; }
+
+    /// <summary>Gets the thread's ID (Assistants), or the conversation's ID (Responses with a conversation; empty otherwise).</summary>
     public string ThreadId { get; internal init; } = "";
 
-    /// <summary>Gets the run's ID.</summary>
+    /// <summary>
+    /// Gets the run's ID (Assistants), or the ID of the turn's first response (Responses: the same for every response of
+    /// the turn).
+    /// </summary>
     public string RunId { get; internal init; } = "";
 
-    /// <summary>Gets the assistant's ID.</summary>
+    /// <summary>Gets the assistant's ID (empty on the Responses surface).</summary>
     public string AssistantId { get; internal init; } = "";
 
-    /// <summary>Gets the run's 1-based ordinal among the runs created since the emulator started (0 for a run reloaded from the state file).</summary>
+    /// <summary>Gets the conversation's ID when a Responses turn uses one, otherwise <see langword="null"/>.</summary>
+    public string? ConversationId { get; internal init; }
+
+    /// <summary>Gets the ID of the response being produced (Responses), otherwise <see langword="null"/>.</summary>
+    public string? ResponseId { get; internal init; }
+
+    /// <summary>
+    /// Gets the run's 1-based ordinal among the runs and Responses turns created since the emulator started (one counter
+    /// for both surfaces; 0 for a run or turn reloaded from the state file).
+    /// </summary>
     public int RunNumber { get; internal init; }
 
     /// <summary>Gets the model the run uses.</summary>
@@ -442,22 +460,25 @@ public sealed class EmulatorRunContext
     /// <summary>Gets the run's effective instructions.</summary>
     public string? Instructions { get; internal init; }
 
-    /// <summary>Gets the text of the thread's latest user message (empty when there is none).</summary>
+    /// <summary>
+    /// Gets the text of the latest user message of the thread (Assistants) or of the response's context: the conversation's
+    /// items, or the <c>previous_response_id</c> chain, plus the input (Responses). Empty when there is none.
+    /// </summary>
     public string LatestUserMessage { get; internal init; } = "";
 
-    /// <summary>Gets how many user messages the thread held before the latest one.</summary>
+    /// <summary>Gets how many user messages the thread (or the Responses context) held before the latest one.</summary>
     public int EarlierUserMessageCount { get; internal init; }
 
-    /// <summary>Gets the texts of all user messages of the thread, oldest first.</summary>
+    /// <summary>Gets the texts of all user messages of the thread (or the Responses context), oldest first.</summary>
     public IReadOnlyList<string> UserMessages { get; internal init; } = [];
 
-    /// <summary>Gets the names of the function tools the run has.</summary>
+    /// <summary>Gets the names of the function tools the run (or the response) has.</summary>
     public IReadOnlyList<string> FunctionNames { get; internal init; } = [];
 
     /// <summary>Gets the run's metadata.</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; internal init; } = new Dictionary<string, string>();
 
-    /// <summary>Gets the tool calls issued so far in this run, oldest first, with their outputs once submitted.</summary>
+    /// <summary>Gets the tool calls issued so far in this run (or turn), oldest first, with their outputs once submitted.</summary>
     public IReadOnlyList<EmulatorToolCall> ToolCalls { get; internal init; } = [];
 
     /// <summary>Gets the submitted outputs by function name (the latest call of a function wins).</summary>
@@ -466,8 +487,18 @@ public sealed class EmulatorRunContext
     /// <summary>Gets the submitted outputs by tool call ID.</summary>
     public IReadOnlyDictionary<string, string> ToolOutputsByCallId { get; internal init; } = new Dictionary<string, string>();
 
-    /// <summary>Gets how many tool rounds were issued so far in this run.</summary>
+    /// <summary>Gets how many tool rounds were issued so far in this run (or turn).</summary>
     public int ToolRounds { get; internal init; }
+}
+
+/// <summary>Which API a scripted run or turn is served through.</summary>
+public enum EmulatorProtocol
+{
+    /// <summary>The Assistants v2 API (threads and runs).</summary>
+    Assistants,
+
+    /// <summary>The Responses API (with or without a conversation).</summary>
+    Responses,
 }
 
 /// <summary>A function call the scripted model issued.</summary>
