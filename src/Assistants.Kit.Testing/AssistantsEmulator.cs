@@ -132,6 +132,7 @@ public sealed partial class AssistantsEmulator : IAsyncDisposable
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = 32 * 1024 * 1024;
+            kestrel.Limits.MaxResponseBufferSize = EmulatorPipeline.ResponseBufferSize;
             kestrel.Listen(IPAddress.Loopback, 0);
         });
         var app = builder.Build();

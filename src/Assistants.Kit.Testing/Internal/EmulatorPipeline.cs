@@ -18,6 +18,11 @@ internal sealed partial class EmulatorPipeline
 {
     private const string ApiPrefix = "/v1";
 
+    /// <summary>Kestrel's response buffer (set explicitly at start); <see cref="CutPadding"/> is four times as large.</summary>
+    internal const int ResponseBufferSize = 64 * 1024;
+
+    private static readonly byte[] CutPadding = Encoding.ASCII.GetBytes(":" + new string(' ', 4 * ResponseBufferSize) + "\n\n");
+
     private readonly AssistantsEmulatorOptions _options;
     private readonly EmulatorStore _store;
     private readonly RouteTable _routes;
@@ -442,17 +447,28 @@ internal sealed partial class EmulatorPipeline
     /// then the connection closes mid-response (FIN without the final chunk, then an abort), so the client reads every
     /// event sent and then fails.
     /// </summary>
+    /// <remarks>
+    /// Kestrel hands written bytes to the socket asynchronously, so shutting the socket down right after a flush can drop
+    /// events that were not sent yet. A padding SSE comment larger than Kestrel's response buffer (which SSE parsers
+    /// ignore) makes the flush wait until the transport passed everything before it to the kernel; the shutdown then
+    /// queues the FIN after those bytes.
+    /// </remarks>
     private static async Task CutAsync(HttpContext context, RecordedRequest record)
     {
         record.ConnectionDropped = true;
+        await context.Response.Body.WriteAsync(CutPadding).ConfigureAwait(false);
         await context.Response.Body.FlushAsync().ConfigureAwait(false);
-
-        // A transport-level grace period (real time, not the emulator's clock) for Kestrel to hand the bytes to the socket.
-        await Task.Delay(TimeSpan.FromMilliseconds(20)).ConfigureAwait(false);
         try
         {
             context.Features.Get<IConnectionSocketFeature>()?.Socket.Shutdown(SocketShutdown.Send);
-            await Task.Delay(TimeSpan.FromMilliseconds(50)).ConfigureAwait(false);
+
+            // Abort (a reset) only once the client closed its side, or after a bounded grace period (real time, not the
+            // emulator's clock): a reset that arrives before the client read the bytes makes its kernel drop them.
+            await Task.Delay(TimeSpan.FromSeconds(2), context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The client closed the connection after reading what was sent.
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {

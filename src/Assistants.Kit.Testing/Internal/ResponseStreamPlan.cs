@@ -12,11 +12,18 @@ internal sealed class ResponseStreamPlan : StreamPlan
     private readonly ResponsesEngine _engine;
     private readonly int _start;
 
-    public ResponseStreamPlan(ResponsesEngine engine, ResponseRecord response, int startSequence)
+    private readonly bool _resumed;
+
+    /// <param name="engine">The engine that advances the response.</param>
+    /// <param name="response">The followed response.</param>
+    /// <param name="startSequence">The first sequence number to send.</param>
+    /// <param name="resumed">Whether this is a resumed stream (<c>GET …?stream=true</c>): scripted cuts and stream errors apply only to the stream of the request that created the response.</param>
+    public ResponseStreamPlan(ResponsesEngine engine, ResponseRecord response, int startSequence, bool resumed)
     {
         _engine = engine;
         Response = response;
         _start = Math.Max(0, startSequence);
+        _resumed = resumed;
         Cursor = _start;
     }
 
@@ -24,7 +31,7 @@ internal sealed class ResponseStreamPlan : StreamPlan
 
     public int Cursor { get; private set; }
 
-    public override ScriptedRun? Script => _engine.PlanOf(Response);
+    public override ScriptedRun? Script => _resumed ? null : _engine.PlanOf(Response);
 
     public override bool SendsDone => false;
 

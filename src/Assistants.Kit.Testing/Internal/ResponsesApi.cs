@@ -116,7 +116,7 @@ internal sealed class ResponsesApi : IApiSurface
             if (stream)
             {
                 r.Followers++;
-                return new ApiResult { Stream = new ResponseStreamPlan(_engine, r, 0) };
+                return new ApiResult { Stream = new ResponseStreamPlan(_engine, r, 0, resumed: false) };
             }
 
             if (background)
@@ -170,7 +170,7 @@ internal sealed class ResponsesApi : IApiSurface
             }
 
             r.Followers++;
-            return new ApiResult { Stream = new ResponseStreamPlan(_engine, r, (startingAfter ?? -1) + 1) };
+            return new ApiResult { Stream = new ResponseStreamPlan(_engine, r, (startingAfter ?? -1) + 1, resumed: true) };
         }
     }
 
