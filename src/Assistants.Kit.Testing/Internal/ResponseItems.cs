@@ -13,7 +13,11 @@ namespace Assistants.Kit.Testing.Internal;
 /// </summary>
 internal static class ResponseItems
 {
+    /// <summary>Hex digits of the IDs of items a response created or received (<c>msg_</c>, <c>fc_</c>, ... as recorded).</summary>
     public const int IdDigits = 50;
+
+    /// <summary>Hex digits of the IDs of items added through the Conversations endpoints (as recorded: 48, like <c>conv_</c>).</summary>
+    public const int ConversationIdDigits = 48;
 
     private static readonly string[] Roles = ["user", "assistant", "system", "developer"];
 
@@ -41,10 +45,10 @@ internal static class ResponseItems
 
     /// <summary>Reads the <c>items</c> of a conversation request (at most 20 per request, like the service).</summary>
     public static List<JsonObject> ConversationItems(JsonBody body, EmulatorStore store) =>
-        body.Objects("items", 20).Select(item => Item(item, store)).ToList();
+        body.Objects("items", 20).Select(item => Item(item, store, ConversationIdDigits)).ToList();
 
     /// <summary>Validates one input item and returns its stored form.</summary>
-    public static JsonObject Item(JsonBody item, EmulatorStore store)
+    public static JsonObject Item(JsonBody item, EmulatorStore store, int digits = IdDigits)
     {
         var type = item.String("type") ?? (item.Has("role") || item.Has("content") ? "message" : throw ApiException.MissingParameter(item.PathOf("type")));
         switch (type)
@@ -54,7 +58,7 @@ internal static class ResponseItems
                     item.AllowOnly("type", "role", "content", "id", "status", "phase");
                     var role = item.Enum("role", Roles) ?? throw ApiException.MissingParameter(item.PathOf("role"));
                     var content = MessageContent(item, role);
-                    return StoredMessage(store, role, content, item.String("id"));
+                    return StoredMessage(store, role, content, item.String("id") ?? store.NewHexId("msg_", digits));
                 }
 
             case "function_call":
@@ -65,7 +69,7 @@ internal static class ResponseItems
                     var arguments = item.RequiredString("arguments");
                     return new JsonObject
                     {
-                        ["id"] = item.String("id") ?? store.NewHexId("fc_", IdDigits),
+                        ["id"] = item.String("id") ?? store.NewHexId("fc_", digits),
                         ["type"] = "function_call",
                         ["status"] = "completed",
                         ["arguments"] = arguments,
@@ -86,7 +90,7 @@ internal static class ResponseItems
 
                     return new JsonObject
                     {
-                        ["id"] = store.NewHexId("fc_", IdDigits),
+                        ["id"] = store.NewHexId("fc_", digits),
                         ["type"] = "function_call_output",
                         ["status"] = "completed",
                         ["call_id"] = callId,
@@ -101,7 +105,7 @@ internal static class ResponseItems
                     var copy = (JsonObject)item.Node.DeepClone();
                     if (!copy.ContainsKey("id") && type != "item_reference")
                     {
-                        copy.Insert(0, "id", store.NewHexId(Prefix(type), IdDigits));
+                        copy.Insert(0, "id", store.NewHexId(Prefix(type), digits));
                     }
 
                     return copy;

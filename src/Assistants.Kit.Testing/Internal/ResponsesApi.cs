@@ -95,7 +95,7 @@ internal sealed class ResponsesApi : IApiSurface
                 },
                 Text = new JsonObject
                 {
-                    ["format"] = text?.Object("format")?.Node.DeepClone() ?? new JsonObject { ["type"] = "text" },
+                    ["format"] = TextFormat(text?.Object("format")),
                     ["verbosity"] = text?.Enum("verbosity", "low", "medium", "high") ?? "medium",
                 },
                 ServiceTier = body.Enum("service_tier", "auto", "default", "flex", "scale", "priority") is { } tier && tier != "auto" ? tier : null,
@@ -316,6 +316,35 @@ internal sealed class ResponsesApi : IApiSurface
         }
 
         return (history, input, conversationId, previousId);
+    }
+
+    /// <summary>
+    /// The echoed <c>text.format</c>: a <c>json_schema</c> format is shown as {type, description, name, schema, strict}
+    /// with <c>description: null</c> and <c>strict: true</c> when not given, as recorded.
+    /// </summary>
+    private static JsonObject TextFormat(JsonBody? format)
+    {
+        if (format is null)
+        {
+            return new JsonObject { ["type"] = "text" };
+        }
+
+        var type = format.Enum("type", "text", "json_object", "json_schema") ?? throw ApiException.MissingParameter(format.PathOf("type"));
+        if (type != "json_schema")
+        {
+            format.AllowOnly("type");
+            return new JsonObject { ["type"] = type };
+        }
+
+        format.AllowOnly("type", "name", "description", "schema", "strict");
+        return new JsonObject
+        {
+            ["type"] = "json_schema",
+            ["description"] = format.String("description"),
+            ["name"] = format.RequiredString("name", 64),
+            ["schema"] = (format.Object("schema") ?? throw ApiException.MissingParameter(format.PathOf("schema"))).Node.DeepClone(),
+            ["strict"] = format.Boolean("strict") ?? true,
+        };
     }
 
     private ResponseRecord Find(string id)

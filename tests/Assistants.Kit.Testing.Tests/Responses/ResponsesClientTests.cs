@@ -316,7 +316,7 @@ public sealed class ResponsesClientTests
         var added = await d.Conversations.CreateConversationItemsAsync(created.Id, BinaryContent.Create(BinaryData.FromString("""{"items":[{"type":"message","role":"user","content":[{"type":"input_text","text":"second item"}]}]}""")), null, null);
         var addedJson = JsonNode.Parse(added.GetRawResponse().Content.ToString())!;
         var itemId = addedJson.Str("data.0.id");
-        Assert.Matches("^msg_[0-9a-f]{50}$", itemId);
+        Assert.Matches("^msg_[0-9a-f]{48}$", itemId);
 
         var texts = new List<string>();
         await foreach (var page in d.Conversations.GetConversationItemsAsync(created.Id, 2, "desc", null, null, null).GetRawPagesAsync())
