@@ -170,17 +170,26 @@ internal static class ResponseItems
             tool.AllowOnly("type", "name", "description", "parameters", "strict", "defer_loading", "allowed_callers", "output_schema");
             var name = tool.RequiredString("name", 128);
             var parameters = tool.Object("parameters");
+            var strict = tool.Boolean("strict");
+
+            // An empty (or missing) schema is stored as an empty object schema, as recorded.
+            var schema = parameters is null || parameters.Node.Count == 0
+                ? new JsonObject { ["type"] = "object", ["properties"] = new JsonObject() }
+                : (JsonObject)parameters.Node.DeepClone();
+            if (strict is null && schema["properties"] is JsonObject properties)
+            {
+                // Strict by default: the service makes the schema strict (every property required, no others), as recorded.
+                schema["required"] = new JsonArray([.. properties.Select(p => (JsonNode?)JsonValue.Create(p.Key))]);
+                schema["additionalProperties"] = false;
+            }
+
             result.Add(new JsonObject
             {
                 ["type"] = "function",
                 ["description"] = tool.String("description"),
                 ["name"] = name,
-
-                // An empty (or missing) schema is stored as an empty object schema, as recorded.
-                ["parameters"] = parameters is null || parameters.Node.Count == 0
-                    ? new JsonObject { ["type"] = "object", ["properties"] = new JsonObject() }
-                    : parameters.Node.DeepClone(),
-                ["strict"] = tool.Boolean("strict") ?? true,
+                ["parameters"] = schema,
+                ["strict"] = strict ?? true,
             });
         }
 
