@@ -13,14 +13,16 @@ namespace Assistants.Kit.Testing;
 
 /// <summary>
 /// An in-process HTTP server on loopback that behaves like OpenAI's hosted Assistants v2 API (assistants, threads,
-/// messages, runs, run steps, streaming), so that code written against the official OpenAI client runs offline.
+/// messages, runs, run steps, streaming) and its replacement, the Responses + Conversations API, so that code written
+/// against the official OpenAI client runs offline.
 /// </summary>
 /// <remarks>
 /// <para>
 /// Start it with <c>await using var emulator = await AssistantsEmulator.StartAsync();</c> and point a client at
 /// <see cref="BaseUri"/> (it ends in <c>/v1</c>), e.g. <c>new AssistantClient(new ApiKeyCredential("any"), new
-/// AssistantClientOptions { Endpoint = emulator.BaseUri })</c>. Requests must carry <c>OpenAI-Beta: assistants=v2</c> (the
-/// official client sends it).
+/// AssistantClientOptions { Endpoint = emulator.BaseUri })</c> or <c>new ResponsesClient(…, new ResponsesClientOptions {
+/// Endpoint = emulator.BaseUri })</c>. Assistants requests must carry <c>OpenAI-Beta: assistants=v2</c> (the official
+/// client sends it); Responses and Conversations requests need no beta header.
 /// </para>
 /// <para>
 /// Responses are built from state, with the shapes of the real service's recorded traffic, including its harmless
@@ -36,15 +38,32 @@ namespace Assistants.Kit.Testing;
 /// tools can be declared and are echoed, but runs never produce their steps.
 /// </para>
 /// <para>
-/// Runs progress lazily from <see cref="AssistantsEmulatorOptions.TimeProvider"/>: nothing runs in the background, every
-/// read settles what is due. <see cref="Script"/> decides what the "model" does, <see cref="Faults"/> injects HTTP
-/// failures and <see cref="Requests"/> logs every request. IDs have the real format (<c>asst_</c>, <c>thread_</c>,
-/// <c>msg_</c>, <c>run_</c>, <c>step_</c>, <c>call_</c> and 24 random alphanumerics) and are never handed out twice.
+/// The Responses + Conversations surface: <c>POST /responses</c> (plain, <c>stream</c>, <c>background</c>; with
+/// <c>conversation</c> or <c>previous_response_id</c>, or stateless), <c>GET /responses/{id}</c> (also
+/// <c>?stream=true&amp;starting_after=N</c> to resume a background response's stream), <c>POST /responses/{id}/cancel</c>
+/// (background responses only; idempotent), <c>DELETE /responses/{id}</c>, <c>GET /responses/{id}/input_items</c>,
+/// <c>POST /responses/input_tokens</c>; <c>/conversations</c> create, get, update (metadata), delete, and their items
+/// (create, list, get, delete). Output items are <c>message</c> (<c>output_text</c> with annotations) and
+/// <c>function_call</c> items (several in one response are parallel calls); a response whose input answers the pending
+/// calls with <c>function_call_output</c> items continues the turn. Presentation as recorded: the newest (2026) response
+/// shape; <c>billing</c> only on REST snapshots of finished responses; no <c>[DONE]</c> at the end of a stream;
+/// <c>sequence_number</c> from 0; <c>obfuscation</c> padding on foreground deltas (not on background streams, as
+/// recorded); <c>response.function_call_arguments.done</c> without <c>name</c>; function tools without <c>strict</c> made
+/// strict (all properties required, no others); stored <c>function_call_output</c> items with an <c>fc_</c> ID. Known
+/// differences: the <c>mutually_exclusive_parameters</c> message names both parameters (the recorded one is garbled);
+/// deleting a conversation item answers <c>conversation.item.deleted</c> (the only wire sample; the spec says the
+/// conversation); reasoning, hosted tools (web search, file search, MCP, code interpreter) and
+/// <c>POST /responses/compact</c> are not emulated; a cancelled background stream just ends (there is no
+/// <c>response.cancelled</c> event). A finished response's input and output items join its conversation; failed and
+/// cancelled ones add nothing.
 /// </para>
 /// <para>
-/// The Assistants surface is registered as one API surface on the emulator's route table; a Responses + Conversations
-/// surface (<c>/responses</c>, <c>/conversations</c>) would be added as another one next to it, sharing the host, the
-/// fault injection and the request log.
+/// Runs and responses progress lazily from <see cref="AssistantsEmulatorOptions.TimeProvider"/>: nothing runs in the
+/// background, every read settles what is due (a foreground response request answers once its model step's time has
+/// passed on that clock). <see cref="Script"/> decides what the "model" does on both surfaces, <see cref="Faults"/> injects
+/// HTTP failures and <see cref="Requests"/> logs every request. IDs have the real formats (<c>asst_</c>, <c>thread_</c>,
+/// <c>msg_</c>, <c>run_</c>, <c>step_</c>, <c>call_</c> and 24 random alphanumerics; <c>resp_</c>, <c>msg_</c>,
+/// <c>fc_</c> and 50 random hex digits, <c>conv_</c> and conversation items 48) and are never handed out twice.
 /// </para>
 /// </remarks>
 public sealed partial class AssistantsEmulator : IAsyncDisposable
@@ -117,10 +136,12 @@ public sealed partial class AssistantsEmulator : IAsyncDisposable
         var routes = new RouteTable();
         new AssistantsApi(store, engine, options).Register(routes);
 
-        // A Responses + Conversations surface would be registered here, as another IApiSurface on the same route table
-        // (sharing the store's lock and ID issuing, fault injection, the request log and persistence).
+        // The Responses + Conversations surface shares the store's lock and ID issuing, the script, fault injection, the
+        // request log and persistence.
+        new ResponsesApi(store, new ResponsesEngine(store, options, script, logger)).Register(routes);
+        new ConversationsApi(store).Register(routes);
         var stopping = new CancellationTokenSource();
-        var pipeline = new EmulatorPipeline(options, store, engine, routes, faults, requests, persistence, logger, stopping.Token);
+        var pipeline = new EmulatorPipeline(options, store, routes, faults, requests, persistence, logger, stopping.Token);
 
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = typeof(AssistantsEmulator).Assembly.GetName().Name });
         builder.Services.AddSingleton(loggerFactory);
@@ -130,6 +151,7 @@ public sealed partial class AssistantsEmulator : IAsyncDisposable
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = 32 * 1024 * 1024;
+            kestrel.Limits.MaxResponseBufferSize = EmulatorPipeline.ResponseBufferSize;
             kestrel.Listen(IPAddress.Loopback, 0);
         });
         var app = builder.Build();

@@ -26,21 +26,26 @@ public sealed class AssistantsEmulatorOptions
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
     /// <summary>
-    /// Gets or sets how long a run stays <c>queued</c> (after creation and after tool outputs are submitted). Default 0:
-    /// <c>create</c> answers <c>queued</c> and the next read sees the run already moved on.
+    /// Gets or sets how long a run stays <c>queued</c> (after creation and after tool outputs are submitted), and a
+    /// background response after its creation. Default 0: <c>create</c> answers <c>queued</c> and the next read sees the
+    /// run or response already moved on.
     /// </summary>
     public TimeSpan QueuedDuration { get; set; }
 
-    /// <summary>Gets or sets how long each model step stays <c>in_progress</c> (default 0); a script can override it per run.</summary>
+    /// <summary>
+    /// Gets or sets how long each model step stays <c>in_progress</c> (default 0): a run step, or one response (a
+    /// foreground request answers after that time on <see cref="TimeProvider"/>); a script can override it per run or turn.
+    /// </summary>
     public TimeSpan InProgressDuration { get; set; }
 
     /// <summary>
     /// Gets or sets the time from a run's creation to its <c>expires_at</c> (default 10 minutes, as on the real service):
-    /// a run still waiting for tool outputs then becomes <c>expired</c>.
+    /// a run still waiting for tool outputs then becomes <c>expired</c>. (Responses do not expire: pending function calls
+    /// wait for their outputs indefinitely.)
     /// </summary>
     public TimeSpan RequiresActionTimeout { get; set; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>Gets or sets how long a cancelled run stays <c>cancelling</c> before it is <c>cancelled</c> (default 0).</summary>
+    /// <summary>Gets or sets how long a cancelled run stays <c>cancelling</c> before it is <c>cancelled</c> (default 0; a cancelled response is <c>cancelled</c> at once, as recorded).</summary>
     public TimeSpan CancellingDuration { get; set; }
 
     /// <summary>
@@ -50,8 +55,9 @@ public sealed class AssistantsEmulatorOptions
     public TimeSpan? PollAfter { get; set; }
 
     /// <summary>
-    /// Gets or sets whether requests must carry <c>OpenAI-Beta: assistants=v2</c>, as on the real service (default
-    /// <see langword="true"/>). Without it the emulator answers 400 like the service does.
+    /// Gets or sets whether Assistants requests must carry <c>OpenAI-Beta: assistants=v2</c>, as on the real service
+    /// (default <see langword="true"/>). Without it the emulator answers 400 like the service does. Responses and
+    /// Conversations requests never need it.
     /// </summary>
     public bool RequireBetaHeader { get; set; } = true;
 

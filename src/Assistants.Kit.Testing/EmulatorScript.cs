@@ -35,6 +35,36 @@ namespace Assistants.Kit.Testing;
 /// ends <c>incomplete</c>, the run <c>incomplete</c> with reason <c>max_completion_tokens</c>); a step whose prompt would
 /// exceed <c>max_prompt_tokens</c> ends the run <c>incomplete</c> with reason <c>max_prompt_tokens</c>.
 /// </para>
+/// <para>
+/// The same rules drive the Responses surface. There, one Assistants run corresponds to one <b>turn</b>: the chain of
+/// responses from a user input until the model stops calling tools (the app runs the tool loop itself). A response whose
+/// context (the conversation's items, or the <c>previous_response_id</c> chain, plus its input; or a stateless input)
+/// ends with <c>function_call_output</c> items answering calls of an unfinished turn continues that turn; any other
+/// response starts a new turn, which takes the next <see cref="EmulatorRunContext.RunNumber"/> (one counter for runs and
+/// turns) and is matched against the rules. Each response of a turn is one model step: it issues the turn's next tool
+/// round (its <c>output</c> holds the <c>function_call</c> items; several are parallel calls; with
+/// <c>parallel_tool_calls: false</c> one call per response) or produces the outcome. The context gives
+/// <see cref="EmulatorRunContext.LatestUserMessage"/> and <see cref="EmulatorRunContext.EarlierUserMessageCount"/> over
+/// that context, <see cref="EmulatorRunContext.ToolCalls"/> and <see cref="EmulatorRunContext.ToolOutputs"/> over the turn,
+/// <see cref="EmulatorRunContext.Protocol"/>, <see cref="EmulatorRunContext.ConversationId"/> and
+/// <see cref="EmulatorRunContext.ResponseId"/>. Outcomes: <see cref="ScriptedRun.Fail"/> ends the response <c>failed</c>
+/// with <c>error</c> = {code, message}; <see cref="ScriptedRun.EndIncomplete"/> ends it <c>incomplete</c> with
+/// <c>incomplete_details.reason = "max_output_tokens"</c> (half the reply for <c>max_completion_tokens</c>; no output for
+/// <c>max_prompt_tokens</c>, Responses having no prompt budget); <see cref="ScriptedRun.Expire"/> does not apply (responses
+/// do not expire): the turn replies instead; <see cref="ScriptedRun.WithImageFile"/> does not apply (output messages hold
+/// text only). <see cref="ScriptedRun.Taking"/> is each response's <c>in_progress</c> time;
+/// <see cref="ScriptedRun.CutStreamAfter"/> and <see cref="ScriptedRun.FailStreamAfter"/> apply to the stream of each
+/// request that creates a response of the turn (a stream resumed with <c>GET …?stream=true</c> is never cut), the error
+/// being the Responses <c>error</c> event <c>{"type":"error","sequence_number",code,message,param}</c>.
+/// </para>
+/// <para>
+/// Usage on the Responses surface is per response and equals the usage of the corresponding Assistants run step:
+/// <c>input_tokens = ceil(chars / 4)</c> over the instructions, the texts of the context's messages and the function
+/// call outputs; <c>output_tokens = ceil(chars / 4)</c> over the reply text, or the argument strings of the round's
+/// calls; <c>total_tokens</c> their sum. <see cref="ScriptedRun.WithUsage"/> applies to every response of the turn
+/// (<c>input_tokens_details.cached_tokens</c>, <c>output_tokens_details.reasoning_tokens</c>, replaced input / output
+/// tokens). <c>max_output_tokens</c> cuts a reply (the message and the response end <c>incomplete</c>).
+/// </para>
 /// <para>Scripts are not persisted with <see cref="AssistantsEmulatorOptions.StatePath"/>; register them again after a restart.</para>
 /// </remarks>
 public sealed class EmulatorScript
@@ -72,7 +102,7 @@ public sealed class EmulatorScript
 
     /// <summary>
     /// Scripts the <paramref name="runNumber"/>-th run created by this emulator (1-based, counting every run on every
-    /// thread since the emulator started). Calling it again for the same number replaces the rule.
+    /// thread and every Responses turn since the emulator started). Calling it again for the same number replaces the rule.
     /// </summary>
     /// <param name="runNumber">The 1-based ordinal of the run.</param>
     /// <returns>The scripted behaviour, to configure fluently.</returns>
@@ -88,7 +118,7 @@ public sealed class EmulatorScript
         return run;
     }
 
-    /// <summary>Scripts every run whose latest user message contains <paramref name="text"/>.</summary>
+    /// <summary>Scripts every run (or Responses turn) whose latest user message contains <paramref name="text"/>.</summary>
     /// <param name="text">The text to look for.</param>
     /// <param name="comparison">How to compare; case-insensitive ordinal by default.</param>
     /// <returns>The scripted behaviour, to configure fluently.</returns>
@@ -98,8 +128,8 @@ public sealed class EmulatorScript
         return When(context => context.LatestUserMessage.Contains(text, comparison));
     }
 
-    /// <summary>Scripts every run for which <paramref name="predicate"/> returns <see langword="true"/>.</summary>
-    /// <param name="predicate">Decides from the run's context (evaluated when the run is created).</param>
+    /// <summary>Scripts every run (or Responses turn) for which <paramref name="predicate"/> returns <see langword="true"/>.</summary>
+    /// <param name="predicate">Decides from the run's context (evaluated when the run, or the turn's first response, is created).</param>
     /// <returns>The scripted behaviour, to configure fluently.</returns>
     public ScriptedRun When(Func<EmulatorRunContext, bool> predicate)
     {
@@ -113,7 +143,7 @@ public sealed class EmulatorScript
         return run;
     }
 
-    /// <summary>Scripts every run no other rule matched (replacing an earlier default rule).</summary>
+    /// <summary>Scripts every run (or Responses turn) no other rule matched (replacing an earlier default rule).</summary>
     /// <returns>The scripted behaviour, to configure fluently.</returns>
     public ScriptedRun Default()
     {
@@ -176,8 +206,10 @@ public enum EmulatorAnnotationKind
 }
 
 /// <summary>
-/// What the scripted model does in one run: zero or more tool rounds (each one <c>requires_action</c>), then one outcome
-/// (a reply by default; or <see cref="Fail"/>, <see cref="Expire"/>, <see cref="EndIncomplete"/>).
+/// What the scripted model does in one run (or Responses turn): zero or more tool rounds (each one
+/// <c>requires_action</c>, or one response with <c>function_call</c> items), then one outcome (a reply by default; or
+/// <see cref="Fail"/>, <see cref="Expire"/>, <see cref="EndIncomplete"/>). See <see cref="EmulatorScript"/> for how each
+/// maps onto the Responses surface.
 /// </summary>
 /// <remarks>
 /// Each model step (the step that issues a tool round, and the step that produces the outcome) takes
@@ -417,23 +449,41 @@ public sealed class ScriptedRun
     }
 }
 
-/// <summary>What a run knows when the script decides: its thread's user messages, its tool calls and outputs so far.</summary>
+/// <summary>
+/// What a run (Assistants) or a turn (Responses) knows when the script decides: the user messages of its thread,
+/// conversation or response chain, its tool calls and outputs so far.
+/// </summary>
 public sealed class EmulatorRunContext
 {
     internal EmulatorRunContext()
     {
     }
 
-    /// <summary>Gets the thread's ID.</summary>
+    /// <summary>Gets which API the client speaks.</summary>
+    public EmulatorProtocol Protocol { get; internal init; }
+
+    /// <summary>Gets the thread's ID (Assistants), or the conversation's ID (Responses with a conversation; empty otherwise).</summary>
     public string ThreadId { get; internal init; } = "";
 
-    /// <summary>Gets the run's ID.</summary>
+    /// <summary>
+    /// Gets the run's ID (Assistants), or the ID of the turn's first response (Responses: the same for every response of
+    /// the turn).
+    /// </summary>
     public string RunId { get; internal init; } = "";
 
-    /// <summary>Gets the assistant's ID.</summary>
+    /// <summary>Gets the assistant's ID (empty on the Responses surface).</summary>
     public string AssistantId { get; internal init; } = "";
 
-    /// <summary>Gets the run's 1-based ordinal among the runs created since the emulator started (0 for a run reloaded from the state file).</summary>
+    /// <summary>Gets the conversation's ID when a Responses turn uses one, otherwise <see langword="null"/>.</summary>
+    public string? ConversationId { get; internal init; }
+
+    /// <summary>Gets the ID of the response being produced (Responses), otherwise <see langword="null"/>.</summary>
+    public string? ResponseId { get; internal init; }
+
+    /// <summary>
+    /// Gets the run's 1-based ordinal among the runs and Responses turns created since the emulator started (one counter
+    /// for both surfaces; 0 for a run or turn reloaded from the state file).
+    /// </summary>
     public int RunNumber { get; internal init; }
 
     /// <summary>Gets the model the run uses.</summary>
@@ -442,22 +492,25 @@ public sealed class EmulatorRunContext
     /// <summary>Gets the run's effective instructions.</summary>
     public string? Instructions { get; internal init; }
 
-    /// <summary>Gets the text of the thread's latest user message (empty when there is none).</summary>
+    /// <summary>
+    /// Gets the text of the latest user message of the thread (Assistants) or of the response's context: the conversation's
+    /// items, or the <c>previous_response_id</c> chain, plus the input (Responses). Empty when there is none.
+    /// </summary>
     public string LatestUserMessage { get; internal init; } = "";
 
-    /// <summary>Gets how many user messages the thread held before the latest one.</summary>
+    /// <summary>Gets how many user messages the thread (or the Responses context) held before the latest one.</summary>
     public int EarlierUserMessageCount { get; internal init; }
 
-    /// <summary>Gets the texts of all user messages of the thread, oldest first.</summary>
+    /// <summary>Gets the texts of all user messages of the thread (or the Responses context), oldest first.</summary>
     public IReadOnlyList<string> UserMessages { get; internal init; } = [];
 
-    /// <summary>Gets the names of the function tools the run has.</summary>
+    /// <summary>Gets the names of the function tools the run (or the response) has.</summary>
     public IReadOnlyList<string> FunctionNames { get; internal init; } = [];
 
     /// <summary>Gets the run's metadata.</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; internal init; } = new Dictionary<string, string>();
 
-    /// <summary>Gets the tool calls issued so far in this run, oldest first, with their outputs once submitted.</summary>
+    /// <summary>Gets the tool calls issued so far in this run (or turn), oldest first, with their outputs once submitted.</summary>
     public IReadOnlyList<EmulatorToolCall> ToolCalls { get; internal init; } = [];
 
     /// <summary>Gets the submitted outputs by function name (the latest call of a function wins).</summary>
@@ -466,8 +519,18 @@ public sealed class EmulatorRunContext
     /// <summary>Gets the submitted outputs by tool call ID.</summary>
     public IReadOnlyDictionary<string, string> ToolOutputsByCallId { get; internal init; } = new Dictionary<string, string>();
 
-    /// <summary>Gets how many tool rounds were issued so far in this run.</summary>
+    /// <summary>Gets how many tool rounds were issued so far in this run (or turn).</summary>
     public int ToolRounds { get; internal init; }
+}
+
+/// <summary>Which API a scripted run or turn is served through.</summary>
+public enum EmulatorProtocol
+{
+    /// <summary>The Assistants v2 API (threads and runs).</summary>
+    Assistants,
+
+    /// <summary>The Responses API (with or without a conversation).</summary>
+    Responses,
 }
 
 /// <summary>A function call the scripted model issued.</summary>

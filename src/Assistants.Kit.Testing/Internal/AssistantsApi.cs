@@ -446,7 +446,7 @@ internal sealed class AssistantsApi : IApiSurface
             return WithPollHeader(ApiResult.Ok(Render.Run(run)));
         }
 
-        var plan = new StreamPlan { Thread = thread, Run = run, Cursor = run.Journal.Count };
+        var plan = new RunStreamPlan(_engine, thread, run);
         if (prefix is { } first)
         {
             plan.Prefix.Add(first);
@@ -547,7 +547,7 @@ internal sealed class AssistantsApi : IApiSurface
                 return WithPollHeader(ApiResult.Ok(Render.Run(run)));
             }
 
-            var plan = new StreamPlan { Thread = thread, Run = run, Cursor = run.Journal.Count };
+            var plan = new RunStreamPlan(_engine, thread, run);
             run.Followers++;
             _engine.SubmitOutputs(run, outputs, _store.Now);
             return new ApiResult { Stream = plan };

@@ -18,9 +18,13 @@ internal sealed partial class EmulatorPipeline
 {
     private const string ApiPrefix = "/v1";
 
+    /// <summary>Kestrel's response buffer (set explicitly at start); <see cref="CutPadding"/> is four times as large.</summary>
+    internal const int ResponseBufferSize = 64 * 1024;
+
+    private static readonly byte[] CutPadding = Encoding.ASCII.GetBytes(":" + new string(' ', 4 * ResponseBufferSize) + "\n\n");
+
     private readonly AssistantsEmulatorOptions _options;
     private readonly EmulatorStore _store;
-    private readonly RunEngine _engine;
     private readonly RouteTable _routes;
     private readonly EmulatorFaults _faults;
     private readonly EmulatorRequestLog _log;
@@ -31,7 +35,6 @@ internal sealed partial class EmulatorPipeline
     public EmulatorPipeline(
         AssistantsEmulatorOptions options,
         EmulatorStore store,
-        RunEngine engine,
         RouteTable routes,
         EmulatorFaults faults,
         EmulatorRequestLog log,
@@ -41,7 +44,6 @@ internal sealed partial class EmulatorPipeline
     {
         _options = options;
         _store = store;
-        _engine = engine;
         _routes = routes;
         _faults = faults;
         _log = log;
@@ -124,6 +126,10 @@ internal sealed partial class EmulatorPipeline
             {
                 await StreamAsync(context, record, stream, cancellation).ConfigureAwait(false);
             }
+            else if (result.Pending is { } pending)
+            {
+                await WriteJsonAsync(context, record, await SettleAsync(pending, cancellation).ConfigureAwait(false)).ConfigureAwait(false);
+            }
             else
             {
                 await WriteJsonAsync(context, record, result).ConfigureAwait(false);
@@ -150,8 +156,12 @@ internal sealed partial class EmulatorPipeline
                 throw ApiException.InvalidUrl(method, fullPath);
             }
 
-            var handler = _routes.Match(method, path, out var values) ?? throw ApiException.InvalidUrl(method, fullPath);
-            CheckBetaHeader(context.Request);
+            var handler = _routes.Match(method, path, out var values, out var assistantsBeta) ?? throw ApiException.InvalidUrl(method, fullPath);
+            if (assistantsBeta)
+            {
+                CheckBetaHeader(context.Request);
+            }
+
             var apiRequest = new ApiRequest
             {
                 Method = method,
@@ -320,10 +330,33 @@ internal sealed partial class EmulatorPipeline
         await response.Body.WriteAsync(bytes, context.RequestAborted).ConfigureAwait(false);
     }
 
+    /// <summary>Polls a pending result until it is ready, waiting on the emulator's clock in between.</summary>
+    private async Task<ApiResult> SettleAsync(Func<DateTimeOffset, PendingStep> pending, CancellationToken cancellation)
+    {
+        while (true)
+        {
+            PendingStep step;
+            DateTimeOffset now;
+            lock (_store.Sync)
+            {
+                now = _store.Now;
+                step = pending(now);
+            }
+
+            await PersistAsync().ConfigureAwait(false);
+            if (step.Result is { } result)
+            {
+                return result;
+            }
+
+            var wait = step.WakeAt is { } wake && wake > now ? wake - now : TimeSpan.Zero;
+            await Task.Delay(wait, _options.TimeProvider, cancellation).ConfigureAwait(false);
+        }
+    }
+
     private async Task StreamAsync(HttpContext context, RecordedRequest record, StreamPlan plan, CancellationToken cancellation)
     {
-        var run = plan.Run;
-        var script = run.Plan;
+        var script = plan.Script;
         var sent = 0;
         record.StatusCode = 200;
         var response = context.Response;
@@ -337,17 +370,12 @@ internal sealed partial class EmulatorPipeline
             var pending = new List<SseEvent>(plan.Prefix);
             while (true)
             {
-                bool finished;
-                TimeSpan wait;
+                StreamStep step;
+                DateTimeOffset now;
                 lock (_store.Sync)
                 {
-                    var now = _store.Now;
-                    _engine.Advance(plan.Thread, run, now);
-                    pending.AddRange(run.Journal.Skip(plan.Cursor));
-                    plan.Cursor = run.Journal.Count;
-                    finished = run.IsTerminal || run.Status == RunStatus.RequiresAction;
-                    var due = run.Status == RunStatus.RequiresAction ? run.Deadline : run.PhaseEndsAt ?? now;
-                    wait = due > now ? due - now : TimeSpan.Zero;
+                    now = _store.Now;
+                    step = plan.Poll(now, pending);
                 }
 
                 await PersistAsync().ConfigureAwait(false);
@@ -361,10 +389,13 @@ internal sealed partial class EmulatorPipeline
 
                     if (script?.StreamError is { } error && sent >= error.AfterEvents)
                     {
-                        // OpenAI's envelope, as the Python SDK parses stream errors; the .NET client surfaces the raw data
-                        // in a ClientResultException.
-                        var data = ApiException.ErrorBody(error.Message, "server_error", null, error.Code);
-                        await WriteEventAsync(response, new SseEvent("error", data.ToJsonString()), cancellation).ConfigureAwait(false);
+                        SseEvent errorEvent;
+                        lock (_store.Sync)
+                        {
+                            errorEvent = plan.ErrorEvent(error.Code, error.Message, sent);
+                        }
+
+                        await WriteEventAsync(response, errorEvent, cancellation).ConfigureAwait(false);
                         return;
                     }
 
@@ -373,12 +404,17 @@ internal sealed partial class EmulatorPipeline
                 }
 
                 pending.Clear();
-                if (finished)
+                if (step.Finished)
                 {
-                    await WriteEventAsync(response, new SseEvent("done", "[DONE]"), cancellation).ConfigureAwait(false);
+                    if (plan.SendsDone)
+                    {
+                        await WriteEventAsync(response, new SseEvent("done", "[DONE]"), cancellation).ConfigureAwait(false);
+                    }
+
                     return;
                 }
 
+                var wait = step.WakeAt is { } wake && wake > now ? wake - now : TimeSpan.Zero;
                 if (wait > TimeSpan.Zero)
                 {
                     await Task.Delay(wait, _options.TimeProvider, cancellation).ConfigureAwait(false);
@@ -395,12 +431,7 @@ internal sealed partial class EmulatorPipeline
     {
         lock (_store.Sync)
         {
-            plan.Run.Followers--;
-            if (plan.Run.Followers <= 0)
-            {
-                plan.Run.Followers = 0;
-                plan.Run.Journal.Clear();
-            }
+            plan.Release();
         }
     }
 
@@ -416,17 +447,28 @@ internal sealed partial class EmulatorPipeline
     /// then the connection closes mid-response (FIN without the final chunk, then an abort), so the client reads every
     /// event sent and then fails.
     /// </summary>
+    /// <remarks>
+    /// Kestrel hands written bytes to the socket asynchronously, so shutting the socket down right after a flush can drop
+    /// events that were not sent yet. A padding SSE comment larger than Kestrel's response buffer (which SSE parsers
+    /// ignore) makes the flush wait until the transport passed everything before it to the kernel; the shutdown then
+    /// queues the FIN after those bytes.
+    /// </remarks>
     private static async Task CutAsync(HttpContext context, RecordedRequest record)
     {
         record.ConnectionDropped = true;
+        await context.Response.Body.WriteAsync(CutPadding).ConfigureAwait(false);
         await context.Response.Body.FlushAsync().ConfigureAwait(false);
-
-        // A transport-level grace period (real time, not the emulator's clock) for Kestrel to hand the bytes to the socket.
-        await Task.Delay(TimeSpan.FromMilliseconds(20)).ConfigureAwait(false);
         try
         {
             context.Features.Get<IConnectionSocketFeature>()?.Socket.Shutdown(SocketShutdown.Send);
-            await Task.Delay(TimeSpan.FromMilliseconds(50)).ConfigureAwait(false);
+
+            // Abort (a reset) only once the client closed its side, or after a bounded grace period (real time, not the
+            // emulator's clock): a reset that arrives before the client read the bytes makes its kernel drop them.
+            await Task.Delay(TimeSpan.FromSeconds(2), context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The client closed the connection after reading what was sent.
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {

@@ -54,6 +54,22 @@ internal sealed class EmulatorStore
         }
     }
 
+    /// <summary>
+    /// An ID shaped like the Responses surface's (<c>resp_</c>, <c>msg_</c>, <c>fc_</c>: 50 hex digits; <c>conv_</c>: 48),
+    /// random, never one handed out before.
+    /// </summary>
+    public string NewHexId(string prefix, int digits)
+    {
+        while (true)
+        {
+            var id = prefix + RandomNumberGenerator.GetString(HexAlphabet, digits);
+            if (Data.IssuedIds.Add(id))
+            {
+                return id;
+            }
+        }
+    }
+
     /// <summary>A vector store ID as the real service shapes them (<c>vs_</c> and 32 hex digits).</summary>
     public string NewVectorStoreId()
     {

@@ -19,6 +19,17 @@ internal sealed class StateData
 
     public Dictionary<string, ThreadRecord> Threads { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>Stored responses (<c>store: true</c>) by ID.</summary>
+    public Dictionary<string, ResponseRecord> Responses { get; set; } = new(StringComparer.Ordinal);
+
+    public Dictionary<string, ConversationRecord> Conversations { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The kit turns of the Responses surface by their internal ID.</summary>
+    public Dictionary<string, TurnRecord> Turns { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Which turn issued each function call (<c>call_id</c> → turn ID).</summary>
+    public Dictionary<string, string> CallTurns { get; set; } = new(StringComparer.Ordinal);
+
     /// <summary>Every ID ever handed out (deleted objects included), so that a restarted emulator never reuses one.</summary>
     public HashSet<string> IssuedIds { get; set; } = new(StringComparer.Ordinal);
 }

@@ -24,7 +24,7 @@ internal sealed class ApiRequest
     public string this[string routeValue] => Route[routeValue];
 }
 
-/// <summary>What a handler answers: a JSON body with a status, or a stream of run events.</summary>
+/// <summary>What a handler answers: a JSON body with a status, a stream of events, or a JSON body that is ready later.</summary>
 internal sealed class ApiResult
 {
     public int Status { get; init; } = 200;
@@ -35,40 +35,64 @@ internal sealed class ApiResult
 
     public StreamPlan? Stream { get; init; }
 
+    /// <summary>
+    /// Polled under the state lock until it returns a result: what a blocking call (a foreground response that takes
+    /// <see cref="AssistantsEmulatorOptions.InProgressDuration"/>) answers once the emulator's clock got there.
+    /// </summary>
+    public Func<DateTimeOffset, PendingStep>? Pending { get; init; }
+
     public static ApiResult Ok(JsonNode body) => new() { Body = body };
 }
 
-/// <summary>An SSE response: optional leading events, then the run's journal from <see cref="Cursor"/> on.</summary>
-internal sealed class StreamPlan
+/// <summary>One poll of a pending result: the result when it is ready, otherwise when to poll again.</summary>
+internal readonly record struct PendingStep(ApiResult? Result, DateTimeOffset? WakeAt);
+
+/// <summary>What one poll of a stream found: whether the stream ends after the events collected, and when to poll again.</summary>
+internal readonly record struct StreamStep(bool Finished, DateTimeOffset? WakeAt);
+
+/// <summary>An SSE response: optional leading events, then the events of the followed object (a run or a response).</summary>
+internal abstract class StreamPlan
 {
-    public required ThreadRecord Thread { get; init; }
-
-    public required RunRecord Run { get; init; }
-
     public List<SseEvent> Prefix { get; } = [];
 
-    public int Cursor { get; set; }
+    /// <summary>The script of the followed run or turn (for cut streams and error events).</summary>
+    public abstract ScriptedRun? Script { get; }
+
+    /// <summary>Whether the stream ends with <c>event: done</c> / <c>data: [DONE]</c> (Assistants) or just ends (Responses).</summary>
+    public abstract bool SendsDone { get; }
+
+    /// <summary>Called under the state lock: advances the followed object to <paramref name="now"/> and adds the new events to <paramref name="into"/>.</summary>
+    public abstract StreamStep Poll(DateTimeOffset now, List<SseEvent> into);
+
+    /// <summary>Called under the state lock when the stream ends, however it ends.</summary>
+    public abstract void Release();
+
+    /// <summary>The event a scripted stream error sends after <paramref name="sent"/> events of this stream.</summary>
+    public abstract SseEvent ErrorEvent(string code, string message, int sent);
 }
 
 internal delegate ApiResult ApiHandler(ApiRequest request);
 
 /// <summary>
 /// A small route table over the path below <c>/v1</c>: literal segments and <c>{name}</c> placeholders. Each API surface
-/// (today the Assistants v2 surface; a later Responses + Conversations surface would register <c>/responses…</c> and
-/// <c>/conversations…</c> here the same way) adds its routes at start-up.
+/// (the Assistants v2 surface; the Responses + Conversations surface) adds its routes at start-up. A route says whether
+/// it belongs to the Assistants beta (which requires <c>OpenAI-Beta: assistants=v2</c>).
 /// </summary>
 internal sealed class RouteTable
 {
-    private readonly List<(string Method, string[] Segments, ApiHandler Handler)> _routes = [];
+    private readonly List<(string Method, string[] Segments, ApiHandler Handler, bool AssistantsBeta)> _routes = [];
 
-    public void Map(string method, string pattern, ApiHandler handler) =>
-        _routes.Add((method, pattern.Trim('/').Split('/'), handler));
+    public void Map(string method, string pattern, ApiHandler handler, bool assistantsBeta = true) =>
+        _routes.Add((method, pattern.Trim('/').Split('/'), handler, assistantsBeta));
 
-    public ApiHandler? Match(string method, string path, out Dictionary<string, string> values)
+    public ApiHandler? Match(string method, string path, out Dictionary<string, string> values) => Match(method, path, out values, out _);
+
+    public ApiHandler? Match(string method, string path, out Dictionary<string, string> values, out bool assistantsBeta)
     {
         values = new Dictionary<string, string>(StringComparer.Ordinal);
+        assistantsBeta = false;
         var segments = path.Trim('/').Split('/');
-        foreach (var (routeMethod, pattern, handler) in _routes)
+        foreach (var (routeMethod, pattern, handler, beta) in _routes)
         {
             if (!string.Equals(routeMethod, method, StringComparison.OrdinalIgnoreCase) || pattern.Length != segments.Length)
             {
@@ -98,6 +122,7 @@ internal sealed class RouteTable
 
             if (matched)
             {
+                assistantsBeta = beta;
                 return handler;
             }
         }

@@ -694,7 +694,7 @@ internal sealed partial class RunEngine
     }
 
     /// <summary>Splits a reply into the word-sized pieces the real service streams ("Since", " it's", " warm", ...).</summary>
-    private static IEnumerable<string> SplitWords(string text)
+    internal static IEnumerable<string> SplitWords(string text)
     {
         var start = 0;
         for (var i = 1; i < text.Length; i++)

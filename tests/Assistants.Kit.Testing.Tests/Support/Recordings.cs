@@ -26,15 +26,15 @@ internal static class Recordings
 {
     public static string Root => Path.Combine(AppContext.BaseDirectory, "Fixtures", "openai-recorded");
 
-    public static string DotnetSessionPath(string name) => Path.Combine(Root, "openai-dotnet", "AssistantsTests", name + ".json");
+    public static string DotnetSessionPath(string name, string suite = "AssistantsTests") => Path.Combine(Root, "openai-dotnet", suite, name + ".json");
 
-    public static IEnumerable<string> DotnetSessionNames() =>
-        Directory.GetFiles(Path.Combine(Root, "openai-dotnet", "AssistantsTests"), "*.json").Select(Path.GetFileNameWithoutExtension).Order(StringComparer.Ordinal)!;
+    public static IEnumerable<string> DotnetSessionNames(string suite = "AssistantsTests") =>
+        Directory.GetFiles(Path.Combine(Root, "openai-dotnet", suite), "*.json").Select(Path.GetFileNameWithoutExtension).Order(StringComparer.Ordinal)!;
 
     /// <summary>An openai-dotnet session record: <c>{"Entries":[{RequestUri, RequestMethod, RequestHeaders, RequestBody, StatusCode, ResponseHeaders, ResponseBody}]}</c>.</summary>
-    public static IReadOnlyList<RecordedExchange> DotnetSession(string name)
+    public static IReadOnlyList<RecordedExchange> DotnetSession(string name, string suite = "AssistantsTests")
     {
-        var root = JsonNode.Parse(File.ReadAllText(DotnetSessionPath(name)))!;
+        var root = JsonNode.Parse(File.ReadAllText(DotnetSessionPath(name, suite)))!;
         var result = new List<RecordedExchange>();
         foreach (var entry in root["Entries"]!.AsArray())
         {

@@ -50,7 +50,8 @@ internal sealed partial class IdMap
         }
     }
 
-    [GeneratedRegex(@"\b(asst|thread|msg|run|step|call)_[A-Za-z0-9]{24}\b")]
+    // Assistants IDs (24 alphanumerics), call IDs, and the Responses surface's hex IDs (resp_/msg_/fc_: 50; conv_ and conversation items: 48).
+    [GeneratedRegex(@"\b(?:(?:asst|thread|msg|run|step|call)_[A-Za-z0-9]{24}|(?:resp|msg|fc|rs)_[0-9a-f]{50}|(?:conv|msg|fc)_[0-9a-f]{48})\b")]
     private static partial Regex Id();
 }
 
