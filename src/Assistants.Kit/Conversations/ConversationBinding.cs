@@ -31,6 +31,12 @@ public sealed record ConversationBinding
     /// <summary>Gets the tool calls the active run waits for.</summary>
     public IReadOnlyList<PendingToolCall> PendingToolCalls { get; init; } = [];
 
+    /// <summary>
+    /// Gets the journal of the run in flight (written before each step, cleared when the run ends), from which
+    /// <c>AssistantRunner.ResumeAsync</c> resumes after a crash.
+    /// </summary>
+    public RunJournal? Journal { get; init; }
+
     /// <summary>Gets how many messages the kit added to or received on the thread.</summary>
     public int MessageCount { get; init; }
 
@@ -54,7 +60,8 @@ public sealed record ConversationBinding
 /// <param name="ToolCallId">The tool call ID.</param>
 /// <param name="Name">The tool name.</param>
 /// <param name="ArgumentsJson">The arguments JSON.</param>
-public sealed record PendingToolCall(string ToolCallId, string Name, string ArgumentsJson);
+/// <param name="Output">The output, once computed and journaled (submitted on resume instead of executing the call again).</param>
+public sealed record PendingToolCall(string ToolCallId, string Name, string ArgumentsJson, string? Output = null);
 
 /// <summary>What the kit remembers about an assistant definition it ensured on a server.</summary>
 /// <param name="Name">The definition's name.</param>

@@ -37,7 +37,26 @@ public interface IConversationObserver
     /// <param name="cancellationToken">A cancellation token.</param>
     /// <returns>A task that completes when the event is handled.</returns>
     ValueTask OnRunFinishedAsync(ConversationRunEvent e, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    /// <summary>
+    /// A run resumed after a crash had a tool call whose output was never journaled, and the tool is not idempotent:
+    /// the kit did not run it again (the model got an error output). The app decides whether to run it by hand.
+    /// </summary>
+    /// <param name="e">The event.</param>
+    /// <param name="cancellationToken">A cancellation token.</param>
+    /// <returns>A task that completes when the event is handled.</returns>
+    ValueTask OnToolCallNotReexecutedAsync(ToolCallNotReexecutedEvent e, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 }
+
+/// <summary>A tool call the kit did not run again when it resumed a run.</summary>
+/// <param name="ConversationKey">The application's conversation key.</param>
+/// <param name="Protocol">The protocol.</param>
+/// <param name="ThreadId">The thread (or conversation) ID.</param>
+/// <param name="RunId">The run (or response) ID.</param>
+/// <param name="ToolCallId">The tool call ID.</param>
+/// <param name="ToolName">The tool name.</param>
+/// <param name="ArgumentsJson">The arguments.</param>
+public sealed record ToolCallNotReexecutedEvent(string ConversationKey, AssistantsProtocol Protocol, string ThreadId, string RunId, string ToolCallId, string ToolName, string ArgumentsJson);
 
 /// <summary>A thread event.</summary>
 /// <param name="ConversationKey">The application's conversation key.</param>

@@ -41,6 +41,7 @@ public sealed class AssistantRunner
         _ = Throw.IfNullOrWhiteSpace(conversationKey);
         _ = Throw.IfNullOrWhiteSpace(message);
         using var turn = await _engine.EnterConversationAsync(conversationKey, cancellationToken).ConfigureAwait(false);
+        await _engine.ResumePendingAsync(conversationKey, cancellationToken).ConfigureAwait(false);
         var operation = await _engine.StartAsync(conversationKey, message, options, cancellationToken).ConfigureAwait(false);
         return await operation.WaitForCompletionAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -88,6 +89,7 @@ public sealed class AssistantRunner
         string conversationKey, string message, RunOptions? options, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var turn = await _engine.EnterConversationAsync(conversationKey, cancellationToken).ConfigureAwait(false);
+        await _engine.ResumePendingAsync(conversationKey, cancellationToken).ConfigureAwait(false);
         var events = _engine.Protocol == AssistantsProtocol.Responses
             ? _engine.StreamResponsesAsync(conversationKey, message, options, cancellationToken)
             : _engine.StreamAsync(conversationKey, message, options, cancellationToken);
@@ -127,6 +129,18 @@ public sealed class AssistantRunner
             _ => throw new InvalidOperationException("The run stream ended without a final event."),
         };
     }
+
+    /// <summary>
+    /// Resumes every run a crashed process left in flight, from the journal in the conversation store: the user message
+    /// and the run are found by their operation IDs instead of being sent again, journaled tool outputs are submitted,
+    /// only idempotent tools are run again (others get an error output and raise
+    /// <see cref="IConversationObserver.OnToolCallNotReexecutedAsync"/>), and each run is waited for. A key's pending run is
+    /// also resumed before its next message is run. Needs a durable store to be useful across processes.
+    /// </summary>
+    /// <param name="cancellationToken">A cancellation token.</param>
+    /// <returns>One outcome per resumed run.</returns>
+    /// <exception cref="AssistantsServerException">The server answered with an error the kit cannot handle.</exception>
+    public Task<IReadOnlyList<ResumedRun>> ResumeAsync(CancellationToken cancellationToken = default) => _engine.ResumeAsync(cancellationToken);
 
     /// <summary>Re-attaches to a run started earlier (e.g. by a process that crashed), to wait for it or cancel it.</summary>
     /// <param name="threadId">The thread ID.</param>

@@ -44,4 +44,11 @@ public sealed class AssistantToolAttribute : Attribute
     /// <see cref="System.ComponentModel.DescriptionAttribute"/> is used, if any.
     /// </summary>
     public string? Description { get; set; }
+
+    /// <summary>
+    /// Gets or sets a value indicating whether running the tool twice with the same arguments is harmless. When a run
+    /// is resumed after a crash, a call whose output was not journaled is executed again only when its tool is
+    /// idempotent; otherwise the model gets an error output and observers are told. Default: <see langword="false"/>.
+    /// </summary>
+    public bool Idempotent { get; set; }
 }

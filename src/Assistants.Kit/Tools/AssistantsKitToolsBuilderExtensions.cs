@@ -124,4 +124,27 @@ public static class AssistantsKitToolsBuilderExtensions
         _ = builder.Services.AddAssistantsKitTools().Configure(configure);
         return builder;
     }
+
+    /// <summary>Sets the policy of one tool (overrides what its <see cref="AssistantToolAttribute"/> declares).</summary>
+    /// <param name="builder">The kit builder.</param>
+    /// <param name="name">The tool name.</param>
+    /// <param name="configure">Configures the policy.</param>
+    /// <returns>The same builder.</returns>
+    public static IAssistantsKitBuilder ConfigureTool(this IAssistantsKitBuilder builder, string name, Action<ToolPolicy> configure)
+    {
+        _ = Throw.IfNull(builder);
+        _ = Throw.IfNullOrWhiteSpace(name);
+        _ = Throw.IfNull(configure);
+        builder.Services.AddAssistantsKitTools().Configure<ToolOptions>(options =>
+        {
+            if (!options.Policies.TryGetValue(name, out var policy))
+            {
+                policy = new ToolPolicy();
+                options.Policies[name] = policy;
+            }
+
+            configure(policy);
+        });
+        return builder;
+    }
 }

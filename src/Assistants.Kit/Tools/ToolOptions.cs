@@ -89,4 +89,17 @@ public sealed class ToolOptions
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         Converters = { new JsonStringEnumConverter() },
     };
+
+    /// <summary>Gets per-tool policies by tool name; they override the <see cref="AssistantToolAttribute"/> settings.</summary>
+    public IDictionary<string, ToolPolicy> Policies { get; } = new Dictionary<string, ToolPolicy>(StringComparer.Ordinal);
+}
+
+/// <summary>How the kit treats one tool beyond executing it.</summary>
+public sealed class ToolPolicy
+{
+    /// <summary>
+    /// Gets or sets a value indicating whether running the tool twice with the same arguments is harmless (see
+    /// <see cref="AssistantToolAttribute.Idempotent"/>). Default: <see langword="false"/>.
+    /// </summary>
+    public bool Idempotent { get; set; }
 }

@@ -27,6 +27,9 @@ internal sealed class ConversationObservers
     public ValueTask RunFinishedAsync(ConversationRunEvent e, CancellationToken cancellationToken) =>
         RaiseAsync(nameof(IConversationObserver.OnRunFinishedAsync), o => o.OnRunFinishedAsync(e, cancellationToken));
 
+    public ValueTask ToolCallNotReexecutedAsync(ToolCallNotReexecutedEvent e, CancellationToken cancellationToken) =>
+        RaiseAsync(nameof(IConversationObserver.OnToolCallNotReexecutedAsync), o => o.OnToolCallNotReexecutedAsync(e, cancellationToken));
+
     private async ValueTask RaiseAsync(string name, Func<IConversationObserver, ValueTask> raise)
     {
         foreach (var observer in _observers)

@@ -79,4 +79,7 @@ internal static partial class KitLog
 
     [LoggerMessage(1043, LogLevel.Warning, "The conversation observer {Observer} failed in {Method}.")]
     public static partial void ObserverFailed(ILogger logger, Exception exception, string observer, string method);
+
+    [LoggerMessage(1044, LogLevel.Information, "Resuming the journaled run of conversation '{ConversationKey}' (phase {Phase}, run {RunId}).")]
+    public static partial void ResumingRun(ILogger logger, string conversationKey, string phase, string runId);
 }

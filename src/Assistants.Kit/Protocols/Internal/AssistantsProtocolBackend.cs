@@ -116,28 +116,33 @@ internal sealed class AssistantsProtocolBackend : IProtocolBackend
                 var result = await Client.CreateMessageAsync(threadId, MessageRole.User, [MessageContent.FromText(text)], options, ct).ConfigureAwait(false);
                 return ToMessage(result.Value);
             },
-            async ct =>
-            {
-                var options = new MessageCollectionOptions { Order = MessageCollectionOrder.Descending, PageSizeLimit = 10 };
-                var seen = 0;
-                await foreach (var message in Client.GetMessagesAsync(threadId, options, ct).ConfigureAwait(false))
-                {
-                    if (message.Metadata.TryGetValue(WriteReconciler.OperationIdKey, out var op) && op == operationId)
-                    {
-                        return ToMessage(message);
-                    }
-
-                    if (++seen >= 10)
-                    {
-                        break;
-                    }
-                }
-
-                return null;
-            },
+            ct => FindUserMessageAsync(threadId, operationId, text, ct),
             static m => m.Id,
             cancellationToken);
     }
+
+    public async Task<AssistantMessage?> FindUserMessageAsync(string threadId, string operationId, string text, CancellationToken cancellationToken)
+    {
+        var options = new MessageCollectionOptions { Order = MessageCollectionOrder.Descending, PageSizeLimit = 10 };
+        var seen = 0;
+        await foreach (var message in Client.GetMessagesAsync(threadId, options, cancellationToken).ConfigureAwait(false))
+        {
+            if (message.Metadata.TryGetValue(WriteReconciler.OperationIdKey, out var op) && op == operationId)
+            {
+                return ToMessage(message);
+            }
+
+            if (++seen >= 10)
+            {
+                break;
+            }
+        }
+
+        return null;
+    }
+
+    public Task<RunSnapshot?> FindRunByOperationAsync(string threadId, string operationId, CancellationToken cancellationToken) =>
+        FindRunAsync(threadId, operationId, cancellationToken);
 
     public Task<RunSnapshot> CreateRunAsync(RunRequest request, CancellationToken cancellationToken)
     {

@@ -83,6 +83,14 @@ internal interface IProtocolBackend
     /// <summary>Adds a user message carrying <paramref name="operationId"/> in its metadata (reconciled on ambiguous failure).</summary>
     Task<AssistantMessage> AddUserMessageAsync(string threadId, string text, string operationId, CancellationToken cancellationToken);
 
+    /// <summary>Finds a user message added earlier with <paramref name="operationId"/> (crash resume); null when it never landed.</summary>
+    Task<AssistantMessage?> FindUserMessageAsync(string threadId, string operationId, string text, CancellationToken cancellationToken) =>
+        Task.FromResult<AssistantMessage?>(null);
+
+    /// <summary>Finds a run created earlier with <paramref name="operationId"/> (crash resume); null when it never landed or cannot be found.</summary>
+    Task<RunSnapshot?> FindRunByOperationAsync(string threadId, string operationId, CancellationToken cancellationToken) =>
+        Task.FromResult<RunSnapshot?>(null);
+
     /// <summary>Creates a run carrying <see cref="RunRequest.OperationId"/> in its metadata (reconciled on ambiguous failure).</summary>
     Task<RunSnapshot> CreateRunAsync(RunRequest request, CancellationToken cancellationToken);
 

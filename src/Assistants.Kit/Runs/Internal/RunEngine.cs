@@ -150,7 +150,7 @@ internal sealed partial class RunEngine
         };
 
     /// <summary>Budget check (nothing sent on refusal), assistant, thread, user message: everything before the run.</summary>
-    private async Task<RunContext> PrepareAsync(string conversationKey, string message, RunOptions? runOptions, CancellationToken cancellationToken)
+    private async Task<RunContext> PrepareAsync(string conversationKey, string message, RunOptions? runOptions, CancellationToken cancellationToken, RunJournal? resume = null)
     {
         var definition = runOptions?.Assistant ?? _options.Assistant;
         var model = NonEmpty(runOptions?.Model) ?? NonEmpty(definition.Model) ?? _options.DefaultModel;
@@ -201,24 +201,55 @@ internal sealed partial class RunEngine
             ValidateToolNames(assistant, runOptions);
             var binding = await ResolveBindingAsync(conversationKey, cancellationToken).ConfigureAwait(false);
 
-            var messageOperation = WriteReconciler.NewOperationId();
-            AssistantMessage userMessage;
-            try
+            var messageOperation = resume?.MessageOperationId ?? WriteReconciler.NewOperationId();
+            string userMessageId;
+            if (resume is { Phase: not RunJournalPhase.AddingMessage, MessageId: { } journaledMessage })
             {
-                userMessage = await _backend.AddUserMessageAsync(binding.ThreadId, message, messageOperation, cancellationToken).ConfigureAwait(false);
+                userMessageId = journaledMessage; // added before the crash
             }
-            catch (ClientResultException ex) when (ex.Status == 404)
+            else
             {
-                // The stored thread is gone on the server: start a new one and keep the old ID in the history.
-                KitLog.ThreadMissing(_logger, binding.ThreadId, conversationKey);
-                binding = await ReplaceThreadAsync(binding, cancellationToken).ConfigureAwait(false);
-                userMessage = await _backend.AddUserMessageAsync(binding.ThreadId, message, messageOperation, cancellationToken).ConfigureAwait(false);
+                // Journal first: a crash from here on is resumed by finding the message by its operation ID.
+                await UpdateBindingAsync(conversationKey, b => b with
+                {
+                    Journal = new RunJournal
+                    {
+                        Phase = RunJournalPhase.AddingMessage,
+                        MessageText = message,
+                        MessageOperationId = messageOperation,
+                        AssistantName = definition.Name,
+                        StartedAt = resume?.StartedAt ?? _timeProvider.GetUtcNow(),
+                    },
+                }, cancellationToken).ConfigureAwait(false);
+                CrashIf("adding-message");
+                var found = resume is null ? null : await _backend.FindUserMessageAsync(binding.ThreadId, messageOperation, message, cancellationToken).ConfigureAwait(false);
+                AssistantMessage userMessage;
+                try
+                {
+                    userMessage = found ?? await _backend.AddUserMessageAsync(binding.ThreadId, message, messageOperation, cancellationToken).ConfigureAwait(false);
+                }
+                catch (ClientResultException ex) when (ex.Status == 404)
+                {
+                    // The stored thread is gone on the server: start a new one and keep the old ID in the history.
+                    KitLog.ThreadMissing(_logger, binding.ThreadId, conversationKey);
+                    binding = await ReplaceThreadAsync(binding, cancellationToken).ConfigureAwait(false);
+                    userMessage = await _backend.AddUserMessageAsync(binding.ThreadId, message, messageOperation, cancellationToken).ConfigureAwait(false);
+                }
+
+                userMessageId = userMessage.Id;
+                await UpdateBindingAsync(conversationKey, b => b with
+                {
+                    Journal = b.Journal is { } j ? j with { Phase = RunJournalPhase.CreatingRun, MessageId = userMessageId } : null,
+                }, cancellationToken).ConfigureAwait(false);
+                CrashIf("message-added");
             }
 
             session.SetAssistant(assistant.Id);
             activity?.SetTag(KitTelemetry.ConversationId, binding.ThreadId);
             activity?.SetTag(KitTelemetry.ThreadId, binding.ThreadId);
-            var context = NewContext(conversationKey, binding.ThreadId, assistant, userMessage.Id, runOptions);
+            var context = NewContext(conversationKey, binding.ThreadId, assistant, userMessageId, runOptions);
+            context.Resuming = resume is not null;
+            context.RunOperationId = resume?.RunOperationId;
             context.Accounting = session;
             context.Activity = activity;
             context.TelemetryStart = telemetryStart;
@@ -242,7 +273,21 @@ internal sealed partial class RunEngine
         RunSnapshot run;
         try
         {
-            run = await _backend.CreateRunAsync(BuildRunRequest(context, assistant), cancellationToken).ConfigureAwait(false);
+            if (context.Resuming && context.RunOperationId is { } journaledOperation
+                && await _backend.FindRunByOperationAsync(context.ThreadId, journaledOperation, cancellationToken).ConfigureAwait(false) is { } landed)
+            {
+                // Created before the crash: adopt it, never start it twice.
+                await OnRunCreatedAsync(context, assistant, landed, cancellationToken).ConfigureAwait(false);
+                return landed;
+            }
+
+            var request = BuildRunRequest(context, assistant);
+            await UpdateBindingAsync(context.ConversationKey, b => b with
+            {
+                Journal = b.Journal is { } j ? j with { Phase = RunJournalPhase.CreatingRun, RunOperationId = request.OperationId } : null,
+            }, cancellationToken).ConfigureAwait(false);
+            CrashIf("creating-run");
+            run = await _backend.CreateRunAsync(request, cancellationToken).ConfigureAwait(false);
         }
         catch (ClientResultException ex) when (ex.Status == 404)
         {
@@ -271,8 +316,10 @@ internal sealed partial class RunEngine
             DefinitionVersion = assistant.Version,
             ActiveRunId = run.Id,
             ActiveRunStatus = run.Status,
-            MessageCount = b.MessageCount + (context.Attempts == 1 ? 1 : 0),
+            MessageCount = b.MessageCount + (context.Attempts == 1 && !context.Resuming ? 1 : 0),
+            Journal = b.Journal is { } j ? j with { Phase = RunJournalPhase.RunActive, RunId = run.Id } : null,
         }, cancellationToken).ConfigureAwait(false);
+        CrashIf("run-created");
         context.LastRun = run;
         if (context.ConversationKey is { } key)
         {
@@ -308,7 +355,7 @@ internal sealed partial class RunEngine
         {
             [DefinitionVersionKey] = assistant.Version,
         };
-        context.RunOperationId = WriteReconciler.NewOperationId();
+        context.RunOperationId ??= WriteReconciler.NewOperationId();
         return new RunRequest(
             context.ThreadId,
             assistant.Id,
@@ -423,6 +470,14 @@ internal sealed partial class RunEngine
                         }
 
                         operation.Snapshot = next;
+                        await UpdateBindingAsync(context.ConversationKey, b => b with
+                        {
+                            ActiveRunId = next.Id,
+                            ActiveRunStatus = next.Status,
+                            PendingToolCalls = [],
+                            Journal = b.Journal is { } j ? j with { RunId = next.Id } : null,
+                        }, cancellationToken).ConfigureAwait(false);
+                        CrashIf("outputs-submitted");
                     }
 
                     continue;
@@ -568,11 +623,17 @@ internal sealed partial class RunEngine
             return null;
         }
 
+        // Outputs journaled before a crash are submitted as they are, never computed again.
+        // Calls pending when the process stopped: with an output (submit it) or without (it may have started running).
+        var journaled = context.Resuming && context.ConversationKey is { } key
+            ? (await _store.GetAsync(key, _backend.Protocol, cancellationToken).ConfigureAwait(false))?.PendingToolCalls
+                .ToDictionary(p => p.ToolCallId, StringComparer.Ordinal)
+            : null;
         await UpdateBindingAsync(context.ConversationKey, b => b with
         {
             ActiveRunId = run.Id,
             ActiveRunStatus = RunStatus.RequiresAction,
-            PendingToolCalls = [.. calls.Select(c => new PendingToolCall(c.ToolCallId, c.Name, c.ArgumentsJson))],
+            PendingToolCalls = [.. calls.Select(c => new PendingToolCall(c.ToolCallId, c.Name, c.ArgumentsJson, journaled?.GetValueOrDefault(c.ToolCallId)?.Output))],
         }, cancellationToken).ConfigureAwait(false);
 
         var scope = new ToolExecutionScope(context.ConversationKey ?? string.Empty, run.ThreadId, run.Id, services)
@@ -580,9 +641,41 @@ internal sealed partial class RunEngine
             EnabledTools = context.Options?.ToolNames is { } names ? names.ToHashSet(StringComparer.Ordinal) : null,
             RecordContent = _options.Telemetry.IncludeContent,
         };
-        var records = await _tools.ExecuteAsync(calls, scope, cancellationToken).ConfigureAwait(false);
-        context.ToolCalls.AddRange(records);
-        foreach (var record in records)
+        var fromJournal = new List<ToolCallRecord>();
+        var toRun = new List<ToolCallRequest>();
+        foreach (var call in calls)
+        {
+            if (journaled?.GetValueOrDefault(call.ToolCallId)?.Output is { } output)
+            {
+                fromJournal.Add(new ToolCallRecord(call.ToolCallId, call.Name, call.ArgumentsJson, output, ToolCallStatus.Succeeded, TimeSpan.Zero));
+            }
+            else if (journaled?.ContainsKey(call.ToolCallId) == true && !_tools.GetPolicy(call.Name).Idempotent)
+            {
+                // Interrupted by a crash and not safe to run twice: the model is told, the app is told.
+                fromJournal.Add(new ToolCallRecord(call.ToolCallId, call.Name, call.ArgumentsJson, NotReexecutedOutput(call.Name), ToolCallStatus.HandlerException, TimeSpan.Zero));
+                if (context.ConversationKey is { } observedKey)
+                {
+                    await _observers.ToolCallNotReexecutedAsync(
+                        new ToolCallNotReexecutedEvent(observedKey, _backend.Protocol, run.ThreadId, run.Id, call.ToolCallId, call.Name, call.ArgumentsJson),
+                        cancellationToken).ConfigureAwait(false);
+                }
+            }
+            else
+            {
+                toRun.Add(call);
+            }
+        }
+
+        var executed = toRun.Count == 0 ? [] : await _tools.ExecuteAsync(toRun, scope, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<ToolCallRecord> records = [.. fromJournal, .. executed];
+        context.ToolCalls.AddRange(executed);
+        context.ToolCalls.AddRange(fromJournal);
+        await UpdateBindingAsync(context.ConversationKey, b => b with
+        {
+            PendingToolCalls = [.. calls.Select(c => new PendingToolCall(c.ToolCallId, c.Name, c.ArgumentsJson, records.First(r => r.ToolCallId == c.ToolCallId).Output))],
+        }, cancellationToken).ConfigureAwait(false);
+        CrashIf("outputs-computed");
+        foreach (var record in executed)
         {
             var name = new KeyValuePair<string, object?>(KitTelemetry.ToolName, record.Name);
             var status = new KeyValuePair<string, object?>("assistants_kit.tool.status", record.Status.ToString());
@@ -692,6 +785,8 @@ internal sealed partial class RunEngine
 
         context.EarlierUsage = Sum(context.EarlierUsage, run.Usage);
         context.Attempts++;
+        context.RunOperationId = null;
+        context.Resuming = false;
         operation.Snapshot = await CreateRunAsync(context, cancellationToken).ConfigureAwait(false);
         return true;
     }
@@ -720,6 +815,7 @@ internal sealed partial class RunEngine
             ActiveRunId = null,
             ActiveRunStatus = run.Status,
             PendingToolCalls = [],
+            Journal = null,
             MessageCount = b.MessageCount + messages.Count,
         }, cancellationToken).ConfigureAwait(false);
 

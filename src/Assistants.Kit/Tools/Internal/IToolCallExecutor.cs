@@ -35,6 +35,9 @@ internal interface IToolCallExecutor
     /// <exception cref="ArgumentException">A name is not a registered tool; the message lists the unknown names.</exception>
     IReadOnlyList<FunctionToolSpec> GetTools(IEnumerable<string> names);
 
+    /// <summary>Gets a tool's policy (idempotency…); the defaults for an unknown name.</summary>
+    ToolPolicy GetPolicy(string name);
+
     /// <summary>Runs the calls (concurrently, bounded) and returns one record per call, in completion order.</summary>
     /// <exception cref="ArgumentException">Two calls share a <see cref="ToolCallRequest.ToolCallId"/>.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; the handlers' tokens are cancelled too.</exception>

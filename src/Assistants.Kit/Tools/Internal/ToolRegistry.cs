@@ -7,8 +7,11 @@ internal sealed class ToolRegistry
 {
     private readonly Dictionary<string, ToolDescriptor> _byName;
 
-    public ToolRegistry(IReadOnlyList<ToolDescriptor> tools, Dictionary<string, ToolDescriptor> byName, ToolOptions options)
+    private readonly IReadOnlyDictionary<string, ToolPolicy> _attributePolicies;
+
+    public ToolRegistry(IReadOnlyList<ToolDescriptor> tools, Dictionary<string, ToolDescriptor> byName, ToolOptions options, IReadOnlyDictionary<string, ToolPolicy>? attributePolicies = null)
     {
+        _attributePolicies = attributePolicies ?? new Dictionary<string, ToolPolicy>();
         Tools = tools;
         _byName = byName;
         Options = options;
@@ -20,6 +23,12 @@ internal sealed class ToolRegistry
 
     /// <summary>Gets the tools in registration order.</summary>
     public IReadOnlyList<ToolDescriptor> Tools { get; }
+
+    /// <summary>Gets a tool's policy: configured in <see cref="ToolOptions.Policies"/>, else declared on its attribute, else the defaults.</summary>
+    public ToolPolicy PolicyFor(string name) =>
+        Options.Policies.TryGetValue(name, out var configured) ? configured
+        : _attributePolicies.TryGetValue(name, out var declared) ? declared
+        : new ToolPolicy();
 
     /// <summary>Gets the declarations in registration order.</summary>
     public IReadOnlyList<FunctionToolSpec> Specs { get; }

@@ -87,6 +87,9 @@ internal sealed partial class ToolRegistryBuilder
         }
     }
 
+    /// <summary>Gets the policies declared on <see cref="AssistantToolAttribute"/>s, by tool name.</summary>
+    public Dictionary<string, ToolPolicy> AttributePolicies { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Checks names, then returns the registry or throws naming every problem.</summary>
     /// <exception cref="InvalidOperationException">A registration is invalid.</exception>
     public ToolRegistry Build()
@@ -106,7 +109,7 @@ internal sealed partial class ToolRegistryBuilder
                 $"The Assistants.Kit tool registrations are invalid:{Environment.NewLine}- {string.Join(Environment.NewLine + "- ", _errors)}");
         }
 
-        return new ToolRegistry(_tools, byName, Options);
+        return new ToolRegistry(_tools, byName, Options, AttributePolicies);
     }
 
     private void Add(string source, AIFunction function, IReadOnlyDictionary<string, ToolParameter>? typedParameters)

@@ -26,6 +26,7 @@ internal abstract class ToolSource
             {
                 any = true;
                 builder.AddMethod(method, attribute.Name, attribute.Description, MethodDisplay.Describe(method), target);
+                builder.AttributePolicies[attribute.Name] = new ToolPolicy { Idempotent = attribute.Idempotent };
             }
         }
 
