@@ -1,6 +1,6 @@
 namespace Assistants.Kit;
 
-/// <summary>Options of the SQLite conversation store (<c>AddSqliteStore</c>).</summary>
+/// <summary>Options of the SQLite conversation store and usage ledger (<c>AddSqliteStore</c>).</summary>
 public sealed class SqliteStoreOptions
 {
     /// <summary>The default <see cref="BusyTimeout"/>: 30 seconds.</summary>
@@ -19,4 +19,14 @@ public sealed class SqliteStoreOptions
     /// <see cref="DefaultBusyTimeout"/>; between 0 and 1 hour.
     /// </summary>
     public TimeSpan BusyTimeout { get; set; } = DefaultBusyTimeout;
+
+    /// <summary>
+    /// Gets or sets whether the usage ledger in the same file becomes the kit's <see cref="IUsageLedger"/> (default
+    /// <see langword="true"/>): entries are then appended to the <c>assistants_kit_usage</c> table and budgets and totals
+    /// read it, so they survive restarts and are shared by every process using the file. It replaces the in-memory
+    /// default (and the ledger of a store package registered before), never a ledger the application registered itself
+    /// with <c>UseUsageLedger</c> (or otherwise); <c>UseUsageLedger</c> called later replaces it. Set
+    /// <see langword="false"/> to store only conversations here and keep the ledger the kit had.
+    /// </summary>
+    public bool UseAsUsageLedger { get; set; } = true;
 }
