@@ -103,18 +103,7 @@ internal sealed class SqliteUsageLedger : IUsageLedger
         ArgumentNullException.ThrowIfNull(query);
         cancellationToken.ThrowIfCancellationRequested();
         using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
-        connection.CreateAggregate<string, decimal, string>(
-            DecimalSum,
-            0m,
-            static (sum, value) => sum + ParseDecimal(value),
-            static sum => DecimalText(sum),
-            isDeterministic: true);
-        var modelOnly = query.Model is null ? null : new UsageQuery { Model = query.Model };
-        if (modelOnly is not null)
-        {
-            connection.CreateFunction<string?, bool>(ModelMatches, model => UsageModelFold.Matches(modelOnly, model), isDeterministic: true);
-        }
-
+        RegisterFunctions(connection, query);
         using var command = BuildTotalsCommand(connection, query);
         using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -132,6 +121,22 @@ internal sealed class SqliteUsageLedger : IUsageLedger
             FileSearchCalls = reader.GetInt64(9),
             VectorStorageGigabyteDays = ParseDecimal(reader.GetString(10)),
         };
+    }
+
+    /// <summary>Registers on a connection the aggregate and the function the totals statement of a query uses.</summary>
+    internal static void RegisterFunctions(SqliteConnection connection, UsageQuery query)
+    {
+        connection.CreateAggregate<string, decimal, string>(
+            DecimalSum,
+            0m,
+            static (sum, value) => sum + ParseDecimal(value),
+            static sum => DecimalText(sum),
+            isDeterministic: true);
+        if (query.Model is { } model)
+        {
+            var modelOnly = new UsageQuery { Model = model };
+            connection.CreateFunction<string?, bool>(ModelMatches, entryModel => UsageModelFold.Matches(modelOnly, entryModel), isDeterministic: true);
+        }
     }
 
     /// <summary>
