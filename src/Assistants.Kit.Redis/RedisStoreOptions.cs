@@ -55,18 +55,34 @@ public sealed class RedisStoreOptions
     /// microseconds since 1970 UTC): <c>{prefix}usage:by-time</c> (every entry), <c>by-kind:{kind}</c>,
     /// <c>by-key:{conversation key}</c>, <c>by-thread:{id}</c>, <c>by-run:{id}</c>, <c>by-assistant:{id}</c>,
     /// <c>by-model:{model}</c> and <c>by-model:{model without date suffix}</c> (ASCII letters upper-cased) and
-    /// <c>by-tag:{name length}:{name}={value}</c>, all under <c>{prefix}usage:</c>. One Lua script writes the document
-    /// and every index, so an entry is stored whole or not at all.
+    /// <c>by-tag:{name length}:{name}={value}</c>, all under <c>{prefix}usage:</c>. The hash
+    /// <c>{prefix}usage:hour-generations</c> counts the changes (appends, prunes) of each hour (since 1970 UTC). One Lua
+    /// script writes the document, every index and the generation, so an entry is stored whole or not at all.
     /// </para>
     /// <para>
     /// Totals read one index: of those the query's filters name, the one with the fewest entries in the window
     /// (<c>ZCOUNT</c>, O(log N) each). Its members in the window are read in pages of 1,000 (<c>ZRANGE … BYSCORE</c>
     /// and <c>HMGET</c>), and the documents are filtered by <see cref="UsageQuery.Matches"/> and added up in the app
-    /// with <see cref="decimal"/> arithmetic, so results are exact and follow the reference semantics. The cost is
-    /// O(log N + M) in Redis and M documents (about 300 bytes each) over the network, where M is the number of entries
-    /// of the chosen index in the window: cheap for a conversation, thread, run or tag; for a month of every entry
-    /// (a global budget) it grows with the month's traffic. There are no pre-aggregated counters: Redis has no exact
-    /// decimal arithmetic, and windows need not align to days.
+    /// with <see cref="decimal"/> arithmetic, so results are exact and follow the reference semantics: O(log N + M) in
+    /// Redis and M documents (about 300 bytes each) over the network, M being the entries of the chosen index in the
+    /// window.
+    /// </para>
+    /// <para>
+    /// Budgets ask the same question over and over (this day's or month's total of everything, of a conversation key
+    /// or of a tag), so a windowed total with at most one filter over more than 500 entries uses hourly rollups
+    /// instead: <c>{prefix}usage:rollup:{index}</c> holds, per hour that has ended, that hour's totals (decimals as
+    /// text) and the hour's generation when they were computed. Only the partial hours at the window's ends, the
+    /// current hour and hours whose rollup is missing or out of date (an entry was appended to or pruned from the hour
+    /// since) are read from the documents; a month then costs two reads of 744 hash fields plus a few hours of
+    /// documents. A rollup is stored by a script only if its hour's generation is unchanged since before its documents
+    /// were read, so a concurrent append can never be lost from it. Rollups are a cache: each hash expires 40 days after
+    /// its last write and is recomputed when missing. Redis has no exact decimal arithmetic, so Redis never adds
+    /// amounts itself; windows need not align to hours (their partial hours are read entry by entry).
+    /// </para>
+    /// <para>
+    /// Limits: a window of everything with several filters, or without bounds, reads its documents (for example a
+    /// query by conversation key alone, which the kit makes once per run, reads that conversation's entries). Strings
+    /// are stored as UTF-8, so ill-formed UTF-16 (a lone surrogate) in a key, ID, model or tag reads back as U+FFFD.
     /// </para>
     /// </remarks>
     public bool UseAsUsageLedger { get; set; } = true;

@@ -55,3 +55,24 @@ public sealed class RedisLedgerContractTests : UsageLedgerContract
 
     public override Task DisposeAsync() => RedisServer.SkipReason is null ? RedisKeys.DeleteAsync(_prefix) : Task.CompletedTask;
 }
+
+/// <summary>
+/// The ledger contract against Redis with hourly rollups used by every total they can serve (a threshold of 0 entries
+/// instead of hundreds), so windowed totals of one dimension go through rollups, cold and then warm.
+/// </summary>
+[RequiresRedis]
+public sealed class RedisRolledUpLedgerContractTests : UsageLedgerContract
+{
+    private readonly string _prefix = $"assistants-kit-tests:{Guid.NewGuid():N}:";
+
+    protected override IUsageLedger OpenLedger() =>
+        new RedisUsageLedger(
+            new RedisConnection(new RedisStoreOptions { Multiplexer = RedisServer.Multiplexer, KeyPrefix = _prefix }, NullLogger.Instance),
+            Time,
+            NullLogger.Instance)
+        {
+            RollupThreshold = 0,
+        };
+
+    public override Task DisposeAsync() => RedisServer.SkipReason is null ? RedisKeys.DeleteAsync(_prefix) : Task.CompletedTask;
+}

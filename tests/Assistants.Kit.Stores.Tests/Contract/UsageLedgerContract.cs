@@ -287,6 +287,46 @@ public abstract class UsageLedgerContract : IAsyncLifetime
     }
 
     [StoreFact]
+    public async Task WindowBounds_InsideOneMicrosecond_AndAcrossHours_AreExact()
+    {
+        var from = new DateTimeOffset(2026, 3, 10, 7, 45, 0, TimeSpan.Zero).AddTicks(5);
+        var to = new DateTimeOffset(2026, 3, 12, 16, 20, 0, TimeSpan.Zero).AddTicks(5);
+        var midnight = new DateTimeOffset(2026, 3, 11, 0, 0, 0, TimeSpan.Zero);
+        DateTimeOffset[] instants =
+        [
+            from.AddTicks(-5), from.AddTicks(-1), from, from.AddTicks(4), from.AddTicks(5), from.AddHours(1),
+            midnight.AddTicks(-1), midnight, midnight.AddTicks(1), midnight.AddMinutes(59),
+            to.AddTicks(-5), to.AddTicks(-1), to, to.AddTicks(4), to.AddTicks(5), to.AddHours(-1),
+        ];
+        var entries = instants.Select((t, i) => Entry(t, key: i % 2 == 0 ? "even" : "odd", cost: 1L << i)).ToArray();
+        foreach (var entry in entries)
+        {
+            await Ledger.AppendAsync(entry);
+        }
+
+        UsageQuery[] queries =
+        [
+            new() { From = from, To = to },
+            new() { From = from, To = to, ConversationKey = "even" },
+            new() { From = from, To = to, ConversationKey = "odd" },
+            new() { From = from.AddTicks(-5), To = to.AddTicks(-5) },
+            new() { From = from, To = midnight },
+            new() { From = midnight, To = to },
+            new() { From = midnight.AddTicks(1), To = midnight.AddHours(1) },
+            new() { From = from.AddTicks(-1), To = from.AddTicks(4) },
+        ];
+        foreach (var query in queries)
+        {
+            var expected = Reference(entries, query);
+            for (var pass = 0; pass < 2; pass++)
+            {
+                var actual = await Ledger.GetTotalsAsync(query);
+                Assert.True(expected == actual, $"[{query.From:O}, {query.To:O}) key {query.ConversationKey}, pass {pass}: expected {expected}, got {actual}");
+            }
+        }
+    }
+
+    [StoreFact]
     public async Task DayAndMonthWindows_InUtc()
     {
         var day = UsageWindow.For(BudgetPeriod.Day, Now);
