@@ -74,8 +74,8 @@ public sealed class RedisStoreOptions
     /// text) and the hour's generation when they were computed. Only the partial hours at the window's ends, the
     /// current hour and hours whose rollup is missing or out of date (an entry was appended to or pruned from the hour
     /// since) are read from the documents; a month then costs two reads of 744 hash fields plus a few hours of
-    /// documents. A rollup is stored by a script only if its hour's generation is unchanged since before its documents
-    /// were read, so a concurrent append can never be lost from it. Rollups are a cache: each hash expires 40 days after
+    /// documents. A rollup carries the generation read before its documents were, and generations only grow, so a rollup
+    /// that missed a concurrent append is never used; a script stores it only while that generation is still current. Rollups are a cache: each hash expires 40 days after
     /// its last write and is recomputed when missing. Redis has no exact decimal arithmetic, so Redis never adds
     /// amounts itself; windows need not align to hours (their partial hours are read entry by entry).
     /// </para>
@@ -83,6 +83,8 @@ public sealed class RedisStoreOptions
     /// Limits: a window of everything with several filters, or without bounds, reads its documents (for example a
     /// query by conversation key alone, which the kit makes once per run, reads that conversation's entries). Strings
     /// are stored as UTF-8, so ill-formed UTF-16 (a lone surrogate) in a key, ID, model or tag reads back as U+FFFD.
+    /// Delete the ledger's keys together (<c>{prefix}usage:*</c>), never <c>hour-generations</c> alone: rollups rely on
+    /// generations only growing. Sums are exact while they fit in <see cref="decimal"/> (28 significant digits).
     /// </para>
     /// </remarks>
     public bool UseAsUsageLedger { get; set; } = true;

@@ -100,6 +100,7 @@ internal sealed class StoredUsageEntry
     public DateTimeOffset Timestamp { get; init; }
 
     [JsonPropertyName("kind")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public UsageEntryKind Kind { get; init; }
 
     [JsonPropertyName("key")]

@@ -365,8 +365,10 @@ internal sealed partial class RedisUsageLedger : IUsageLedger
             var hours = (int)Math.Min(RollupChunkHours, endHour - start);
             var fields = Enumerable.Range(0, hours).Select(i => (RedisValue)(start + i)).ToArray();
 
-            // The generations are read before any document, so a rollup computed from the documents is stored only if
-            // nothing was appended to (or pruned from) its hour since.
+            // The generations are read before any document and a rollup is tagged with the one read: generations only
+            // grow, so a rollup that missed an append (or a prune) never matches its hour's generation again and is
+            // recomputed. Storing it only while the generation is unchanged keeps an outdated computation from
+            // replacing a current rollup.
             var generationsRead = database.HashGetAsync(HourGenerationsKey, fields);
             var rollupsRead = database.HashGetAsync(rollupKey, fields);
             var generations = await generationsRead.ConfigureAwait(false);
