@@ -8,12 +8,14 @@ using StackExchange.Redis;
 
 namespace Assistants.Kit;
 
-/// <summary>Registration of the Redis conversation store.</summary>
+/// <summary>Registration of the Redis conversation store and usage ledger.</summary>
 public static class RedisStoreKitBuilderExtensions
 {
     /// <summary>
-    /// Stores conversation bindings and assistant records in Redis instead of process memory, shared by every app
-    /// instance that uses the same server and <see cref="RedisStoreOptions.KeyPrefix"/>.
+    /// Stores conversation bindings, assistant records and the usage ledger in Redis instead of process memory, shared by
+    /// every app instance that uses the same server and <see cref="RedisStoreOptions.KeyPrefix"/>. The ledger becomes
+    /// the kit's <see cref="IUsageLedger"/> unless the application registered its own (see
+    /// <see cref="RedisStoreOptions.UseAsUsageLedger"/>).
     /// </summary>
     /// <param name="builder">The kit builder.</param>
     /// <param name="connectionString">The StackExchange.Redis configuration string, e.g. <c>localhost:6379</c>.</param>
@@ -25,10 +27,10 @@ public static class RedisStoreKitBuilderExtensions
         return builder.AddRedisStore(o => o.ConnectionString = connectionString);
     }
 
-    /// <summary>Stores conversation bindings and assistant records in Redis through a multiplexer the application already has.</summary>
+    /// <summary>Stores conversation bindings, assistant records and the usage ledger in Redis through a multiplexer the application already has.</summary>
     /// <param name="builder">The kit builder.</param>
     /// <param name="multiplexer">The multiplexer; the store never closes it.</param>
-    /// <param name="configure">Sets the other options (key prefix, expiry, database), if needed.</param>
+    /// <param name="configure">Sets the other options (key prefix, expiry, database, ledger), if needed.</param>
     /// <returns>The same builder.</returns>
     public static IAssistantsKitBuilder AddRedisStore(this IAssistantsKitBuilder builder, IConnectionMultiplexer multiplexer, Action<RedisStoreOptions>? configure = null)
     {
@@ -42,8 +44,9 @@ public static class RedisStoreKitBuilderExtensions
     }
 
     /// <summary>
-    /// Stores conversation bindings and assistant records in Redis. The options are validated when the host starts (or
-    /// when the store is first resolved).
+    /// Stores conversation bindings, assistant records and the usage ledger in Redis. The options are validated when the
+    /// host starts (or when the store is first resolved). The ledger becomes the kit's <see cref="IUsageLedger"/> unless
+    /// <see cref="RedisStoreOptions.UseAsUsageLedger"/> is <see langword="false"/> or the application registered its own.
     /// </summary>
     /// <param name="builder">The kit builder.</param>
     /// <param name="configure">Sets the options; <see cref="RedisStoreOptions.ConnectionString"/> or <see cref="RedisStoreOptions.Multiplexer"/> is required.</param>
@@ -62,6 +65,14 @@ public static class RedisStoreKitBuilderExtensions
         services.AddSingleton<IConversationStore>(static sp => new RedisConversationStore(
             sp.GetRequiredService<RedisConnection>(),
             sp.GetService<TimeProvider>() ?? TimeProvider.System));
+        services.TryAddSingleton(static sp => new RedisUsageLedger(
+            sp.GetRequiredService<RedisConnection>(),
+            sp.GetService<TimeProvider>() ?? TimeProvider.System,
+            sp.GetService<ILoggerFactory>()?.CreateLogger("Assistants.Kit.Redis") ?? NullLogger.Instance));
+        UsageLedgerRegistration.Register(
+            services,
+            static sp => sp.GetRequiredService<IOptions<RedisStoreOptions>>().Value.UseAsUsageLedger,
+            static sp => sp.GetRequiredService<RedisUsageLedger>());
         return builder;
     }
 }

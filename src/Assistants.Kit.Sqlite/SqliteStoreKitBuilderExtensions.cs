@@ -7,12 +7,14 @@ using Microsoft.Extensions.Options;
 
 namespace Assistants.Kit;
 
-/// <summary>Registration of the SQLite conversation store.</summary>
+/// <summary>Registration of the SQLite conversation store and usage ledger.</summary>
 public static class SqliteStoreKitBuilderExtensions
 {
     /// <summary>
-    /// Stores conversation bindings and assistant records in a SQLite database file instead of process memory. The
-    /// schema is created (and migrated) on first use; several processes on this machine may share the file.
+    /// Stores conversation bindings, assistant records and the usage ledger in a SQLite database file instead of process
+    /// memory. The schema is created (and migrated) on first use; several processes on this machine may share the file.
+    /// The ledger becomes the kit's <see cref="IUsageLedger"/> unless the application registered its own (see
+    /// <see cref="SqliteStoreOptions.UseAsUsageLedger"/>).
     /// </summary>
     /// <param name="builder">The kit builder.</param>
     /// <param name="path">The database file, e.g. <c>data/assistants.db</c>; created when missing.</param>
@@ -25,8 +27,10 @@ public static class SqliteStoreKitBuilderExtensions
     }
 
     /// <summary>
-    /// Stores conversation bindings and assistant records in a SQLite database file instead of process memory. The
-    /// options are validated when the host starts (or when the store is first resolved).
+    /// Stores conversation bindings, assistant records and the usage ledger in a SQLite database file instead of process
+    /// memory. The options are validated when the host starts (or when the store is first resolved). The ledger becomes
+    /// the kit's <see cref="IUsageLedger"/> unless <see cref="SqliteStoreOptions.UseAsUsageLedger"/> is
+    /// <see langword="false"/> or the application registered its own.
     /// </summary>
     /// <param name="builder">The kit builder.</param>
     /// <param name="configure">Sets the options; <see cref="SqliteStoreOptions.Path"/> is required.</param>
@@ -46,6 +50,11 @@ public static class SqliteStoreKitBuilderExtensions
         services.AddSingleton<IConversationStore>(static sp => new SqliteConversationStore(
             sp.GetRequiredService<SqliteDatabase>(),
             sp.GetService<TimeProvider>() ?? TimeProvider.System));
+        services.TryAddSingleton(static sp => new SqliteUsageLedger(sp.GetRequiredService<SqliteDatabase>()));
+        UsageLedgerRegistration.Register(
+            services,
+            static sp => sp.GetRequiredService<IOptions<SqliteStoreOptions>>().Value.UseAsUsageLedger,
+            static sp => sp.GetRequiredService<SqliteUsageLedger>());
         return builder;
     }
 }

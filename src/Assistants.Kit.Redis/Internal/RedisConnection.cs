@@ -31,6 +31,7 @@ internal sealed partial class RedisConnection : IAsyncDisposable, IDisposable
         _database = options.Database;
         KeyPrefix = options.KeyPrefix;
         BindingTimeToLive = options.BindingTimeToLive;
+        UsageRetention = options.UsageRetention;
         if (options.Multiplexer is { } multiplexer)
         {
             _multiplexer = multiplexer;
@@ -47,6 +48,9 @@ internal sealed partial class RedisConnection : IAsyncDisposable, IDisposable
 
     /// <summary>Gets the sliding expiry of bindings, if any.</summary>
     public TimeSpan? BindingTimeToLive { get; }
+
+    /// <summary>Gets how long ledger entries are kept, if not forever.</summary>
+    public TimeSpan? UsageRetention { get; }
 
     /// <summary>Gets the database, connecting first if needed.</summary>
     public async ValueTask<IDatabase> GetDatabaseAsync(CancellationToken cancellationToken)

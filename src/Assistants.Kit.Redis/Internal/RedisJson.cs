@@ -90,6 +90,128 @@ internal sealed record StoredAssistant(
     [property: JsonPropertyName("definitionVersion")] string DefinitionVersion,
     [property: JsonPropertyName("updatedAt")] DateTimeOffset UpdatedAt);
 
+/// <summary>
+/// A usage ledger entry as stored in the <c>{prefix}usage:entries</c> hash: a storage format of its own (short names,
+/// zeros and nulls left out), decimals as strings so every digit survives any reader.
+/// </summary>
+internal sealed class StoredUsageEntry
+{
+    [JsonPropertyName("at")]
+    public DateTimeOffset Timestamp { get; init; }
+
+    [JsonPropertyName("kind")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
+    public UsageEntryKind Kind { get; init; }
+
+    [JsonPropertyName("key")]
+    public string? ConversationKey { get; init; }
+
+    [JsonPropertyName("thread")]
+    public string? ThreadId { get; init; }
+
+    [JsonPropertyName("run")]
+    public string? RunId { get; init; }
+
+    [JsonPropertyName("assistant")]
+    public string? AssistantId { get; init; }
+
+    [JsonPropertyName("assistantName")]
+    public string? AssistantName { get; init; }
+
+    [JsonPropertyName("model")]
+    public string? Model { get; init; }
+
+    [JsonPropertyName("tags")]
+    public Dictionary<string, string>? Tags { get; init; }
+
+    [JsonPropertyName("in")]
+    public long InputTokens { get; init; }
+
+    [JsonPropertyName("out")]
+    public long OutputTokens { get; init; }
+
+    [JsonPropertyName("cachedIn")]
+    public long CachedInputTokens { get; init; }
+
+    [JsonPropertyName("reasoning")]
+    public long ReasoningTokens { get; init; }
+
+    [JsonPropertyName("tokenCost")]
+    [JsonNumberHandling(JsonNumberHandling.WriteAsString | JsonNumberHandling.AllowReadingFromString)]
+    public decimal? TokenCost { get; init; }
+
+    [JsonPropertyName("toolCost")]
+    [JsonNumberHandling(JsonNumberHandling.WriteAsString | JsonNumberHandling.AllowReadingFromString)]
+    public decimal ToolCost { get; init; }
+
+    [JsonPropertyName("codeInterpreter")]
+    public int CodeInterpreterSessions { get; init; }
+
+    [JsonPropertyName("fileSearch")]
+    public int FileSearchCalls { get; init; }
+
+    [JsonPropertyName("vectorStore")]
+    public string? VectorStoreId { get; init; }
+
+    [JsonPropertyName("gbDays")]
+    [JsonNumberHandling(JsonNumberHandling.WriteAsString | JsonNumberHandling.AllowReadingFromString)]
+    public decimal VectorStorageGigabyteDays { get; init; }
+
+    public static StoredUsageEntry From(UsageEntry entry) => new()
+    {
+        Timestamp = entry.Timestamp,
+        Kind = entry.Kind,
+        ConversationKey = entry.ConversationKey,
+        ThreadId = entry.ThreadId,
+        RunId = entry.RunId,
+        AssistantId = entry.AssistantId,
+        AssistantName = entry.AssistantName,
+        Model = entry.Model,
+        Tags = entry.Tags is { Count: > 0 } tags ? new Dictionary<string, string>(tags, StringComparer.Ordinal) : null,
+        InputTokens = entry.Usage.InputTokens,
+        OutputTokens = entry.Usage.OutputTokens,
+        CachedInputTokens = entry.Usage.CachedInputTokens,
+        ReasoningTokens = entry.Usage.ReasoningTokens,
+        TokenCost = entry.TokenCost,
+        ToolCost = entry.ToolCost,
+        CodeInterpreterSessions = entry.CodeInterpreterSessions,
+        FileSearchCalls = entry.FileSearchCalls,
+        VectorStoreId = entry.VectorStoreId,
+        VectorStorageGigabyteDays = entry.VectorStorageGigabyteDays,
+    };
+
+    public UsageEntry ToEntry() => new()
+    {
+        Timestamp = Timestamp,
+        Kind = Kind,
+        ConversationKey = ConversationKey,
+        ThreadId = ThreadId,
+        RunId = RunId,
+        AssistantId = AssistantId,
+        AssistantName = AssistantName,
+        Model = Model,
+        Tags = Tags is { Count: > 0 } tags ? new Dictionary<string, string>(tags, StringComparer.Ordinal).AsReadOnly() : UsageEntryTags.Empty,
+        Usage = new TokenUsage(InputTokens, OutputTokens, CachedInputTokens, ReasoningTokens),
+        TokenCost = TokenCost,
+        ToolCost = ToolCost,
+        CodeInterpreterSessions = CodeInterpreterSessions,
+        FileSearchCalls = FileSearchCalls,
+        VectorStoreId = VectorStoreId,
+        VectorStorageGigabyteDays = VectorStorageGigabyteDays,
+    };
+}
+
+/// <summary>The tags of an entry that has none.</summary>
+internal static class UsageEntryTags
+{
+    public static IReadOnlyDictionary<string, string> Empty { get; } = new Dictionary<string, string>(StringComparer.Ordinal).AsReadOnly();
+}
+
+/// <summary>Source-generated JSON for ledger entries: enums as their names, nulls and zeros left out.</summary>
+[JsonSourceGenerationOptions(UseStringEnumConverter = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingDefault)]
+[JsonSerializable(typeof(StoredUsageEntry))]
+internal sealed partial class RedisUsageJsonContext : JsonSerializerContext;
+
 /// <summary>Source-generated JSON for the stored documents; enums as their names.</summary>
 [JsonSourceGenerationOptions(UseStringEnumConverter = true)]
 [JsonSerializable(typeof(StoredBinding))]

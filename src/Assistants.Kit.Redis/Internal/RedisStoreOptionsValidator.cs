@@ -49,6 +49,11 @@ internal sealed partial class RedisStoreOptionsValidator : IValidateOptions<Redi
             errors.Add($"RedisStoreOptions.BindingTimeToLive must be positive, or null for no expiry (was {ttl}).");
         }
 
+        if (options.UsageRetention is { } retention && retention < TimeSpan.FromMilliseconds(1))
+        {
+            errors.Add($"RedisStoreOptions.UsageRetention must be positive, or null to keep entries forever (was {retention}).");
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 

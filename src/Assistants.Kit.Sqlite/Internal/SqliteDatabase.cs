@@ -7,7 +7,7 @@ namespace Assistants.Kit.Sqlite.Internal;
 /// <summary>
 /// One SQLite database file: hands out open connections (one per operation, pooled by Microsoft.Data.Sqlite, each with
 /// the busy timeout set) and brings the schema up to date once, on first use. Shared by everything the package stores in
-/// the file (conversation bindings now; the usage ledger later).
+/// the file (conversation bindings, assistant records and the usage ledger).
 /// </summary>
 internal sealed partial class SqliteDatabase : IDisposable
 {

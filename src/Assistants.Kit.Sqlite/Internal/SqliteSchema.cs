@@ -8,8 +8,23 @@ internal sealed record SqliteMigration(int Version, string Description, string S
 
 /// <summary>
 /// The schema of the kit's SQLite database. Every table is prefixed <c>assistants_kit_</c> so the file may be shared with
-/// an application's own tables. Migrations only ever go forward; a new capability (e.g. the usage ledger) appends one.
+/// an application's own tables. Migrations only ever go forward; a new capability appends one.
 /// </summary>
+/// <remarks>
+/// <para>Version 1: conversation bindings and assistant records.</para>
+/// <para>
+/// Version 2: the usage ledger. <c>assistants_kit_usage</c> has one row per <see cref="UsageEntry"/>, never updated.
+/// <c>timestamp_ticks</c> is the instant as UTC ticks (100 ns since 0001-01-01, <see cref="DateTimeOffset.UtcTicks"/>),
+/// which windows compare exactly; <c>timestamp</c> keeps the round-trip text with the original offset. Money and
+/// gigabyte-days (<c>token_cost</c>, <c>tool_cost</c>, <c>vector_storage_gb_days</c>) are <see cref="decimal"/> values
+/// as invariant-culture TEXT, exact at any scale (never REAL); <c>token_cost</c> is NULL when the model was not priced.
+/// Totals add them with the <c>assistants_kit_decimal_sum</c> aggregate the ledger registers on its connections (so
+/// they are exact too). <c>model_fold</c> and <c>model_family_fold</c> are the model and the model without its date
+/// suffix with ASCII letters upper-cased, which make case-insensitive model queries indexable. Tags are rows of
+/// <c>assistants_kit_usage_tags</c> (entry, name, value) indexed by (name, value, entry), so each tag of a query is an
+/// index lookup; every dimension is indexed together with the time.
+/// </para>
+/// </remarks>
 internal static class SqliteSchema
 {
     public const string SchemaTable = "assistants_kit_schema";
@@ -50,6 +65,49 @@ internal static class SqliteSchema
                 updated_at         TEXT NOT NULL,
                 PRIMARY KEY (name, protocol)
             ) WITHOUT ROWID;
+            """),
+        new(2, "usage ledger", """
+            CREATE TABLE assistants_kit_usage (
+                id                        INTEGER NOT NULL PRIMARY KEY,
+                timestamp_ticks           INTEGER NOT NULL,
+                timestamp                 TEXT    NOT NULL,
+                kind                      TEXT    NOT NULL,
+                conversation_key          TEXT    NULL,
+                thread_id                 TEXT    NULL,
+                run_id                    TEXT    NULL,
+                assistant_id              TEXT    NULL,
+                assistant_name            TEXT    NULL,
+                model                     TEXT    NULL,
+                model_fold                TEXT    NULL,
+                model_family_fold         TEXT    NULL,
+                input_tokens              INTEGER NOT NULL,
+                output_tokens             INTEGER NOT NULL,
+                cached_input_tokens       INTEGER NOT NULL,
+                reasoning_tokens          INTEGER NOT NULL,
+                token_cost                TEXT    NULL,
+                tool_cost                 TEXT    NOT NULL,
+                code_interpreter_sessions INTEGER NOT NULL,
+                file_search_calls         INTEGER NOT NULL,
+                vector_store_id           TEXT    NULL,
+                vector_storage_gb_days    TEXT    NOT NULL
+            );
+
+            CREATE INDEX assistants_kit_usage_by_time ON assistants_kit_usage (timestamp_ticks);
+            CREATE INDEX assistants_kit_usage_by_key ON assistants_kit_usage (conversation_key, timestamp_ticks);
+            CREATE INDEX assistants_kit_usage_by_thread ON assistants_kit_usage (thread_id, timestamp_ticks);
+            CREATE INDEX assistants_kit_usage_by_run ON assistants_kit_usage (run_id, timestamp_ticks);
+            CREATE INDEX assistants_kit_usage_by_assistant ON assistants_kit_usage (assistant_id, timestamp_ticks);
+            CREATE INDEX assistants_kit_usage_by_model ON assistants_kit_usage (model_fold, timestamp_ticks);
+            CREATE INDEX assistants_kit_usage_by_model_family ON assistants_kit_usage (model_family_fold, timestamp_ticks);
+
+            CREATE TABLE assistants_kit_usage_tags (
+                usage_id INTEGER NOT NULL,
+                name     TEXT    NOT NULL,
+                value    TEXT    NOT NULL,
+                PRIMARY KEY (usage_id, name)
+            ) WITHOUT ROWID;
+
+            CREATE INDEX assistants_kit_usage_tags_by_value ON assistants_kit_usage_tags (name, value, usage_id);
             """),
     ];
 

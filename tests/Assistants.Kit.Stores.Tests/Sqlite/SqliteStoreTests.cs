@@ -285,7 +285,8 @@ public sealed class SqliteStoreTests(ITestOutputHelper output) : IDisposable
         Assert.Equal((writers.Length * increments) + 1, listed.Count);
     }
 
-    private static Process StartWorker(string path, string id, int increments)
+    /// <summary>Starts this test assembly as a worker process (see <see cref="Program"/>).</summary>
+    internal static Process StartWorker(string path, string id, int increments, string command = SqliteWorker.Command)
     {
         var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h && File.Exists(h) ? h : "dotnet";
         var start = new ProcessStartInfo(host)
@@ -295,7 +296,7 @@ public sealed class SqliteStoreTests(ITestOutputHelper output) : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[] { typeof(SqliteWorker).Assembly.Location, SqliteWorker.Command, path, id, increments.ToString(CultureInfo.InvariantCulture) })
+        foreach (var argument in new[] { typeof(SqliteWorker).Assembly.Location, command, path, id, increments.ToString(CultureInfo.InvariantCulture) })
         {
             start.ArgumentList.Add(argument);
         }
@@ -303,7 +304,8 @@ public sealed class SqliteStoreTests(ITestOutputHelper output) : IDisposable
         return Process.Start(start) ?? throw new InvalidOperationException($"could not start {host}");
     }
 
-    private static async Task<string?> ScalarAsync(string path, string sql)
+    /// <summary>Runs a statement on its own connection and returns the first column of the first row as text.</summary>
+    internal static async Task<string?> ScalarAsync(string path, string sql)
     {
         using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
         await connection.OpenAsync();

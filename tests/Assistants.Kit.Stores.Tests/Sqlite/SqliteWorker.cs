@@ -5,13 +5,16 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Assistants.Kit.Stores.Tests.Sqlite;
 
 /// <summary>
-/// One writer of the multi-process test: increments a shared binding (read, change, save; on a version conflict read
-/// again) and creates bindings of its own. Runs in this test process and, through <see cref="Program"/>, in other OS
-/// processes started with <c>dotnet Assistants.Kit.Stores.Tests.dll sqlite-worker &lt;file&gt; &lt;id&gt; &lt;count&gt;</c>.
+/// One writer of the multi-process tests. The store test's writer increments a shared binding (read, change, save; on a
+/// version conflict read again) and creates bindings of its own; the ledger test's writer appends usage entries. Runs in
+/// this test process and, through <see cref="Program"/>, in other OS processes started with
+/// <c>dotnet Assistants.Kit.Stores.Tests.dll sqlite-worker &lt;file&gt; &lt;id&gt; &lt;count&gt;</c> (or
+/// <c>sqlite-ledger-worker</c> with the same arguments).
 /// </summary>
 internal static class SqliteWorker
 {
     public const string Command = "sqlite-worker";
+    public const string LedgerCommand = "sqlite-ledger-worker";
     public const string SharedKey = "shared-counter";
 
     /// <summary>The worker process: says "ready", waits for "go" on stdin, works, prints "done &lt;conflicts&gt;".</summary>
@@ -35,6 +38,48 @@ internal static class SqliteWorker
         {
             await Console.Error.WriteLineAsync(ex.ToString());
             return 1;
+        }
+    }
+
+    /// <summary>The ledger worker process: says "ready", waits for "go" on stdin, appends, prints "done".</summary>
+    public static async Task<int> RunLedgerAsync(string[] args)
+    {
+        try
+        {
+            var (path, id, count) = (args[0], args[1], int.Parse(args[2], CultureInfo.InvariantCulture));
+            Console.WriteLine("ready");
+            if (await Console.In.ReadLineAsync() != "go")
+            {
+                return 2;
+            }
+
+            using var database = new SqliteDatabase(new SqliteStoreOptions { Path = path }, TimeProvider.System, NullLogger.Instance);
+            await AppendAsync(new SqliteUsageLedger(database), id, count);
+            Console.WriteLine("done");
+            return 0;
+        }
+        catch (Exception ex)
+        {
+            await Console.Error.WriteLineAsync(ex.ToString());
+            return 1;
+        }
+    }
+
+    /// <summary>Appends <paramref name="count"/> entries of writer <paramref name="id"/>: 0.000001 dollars and 1 + i input tokens each.</summary>
+    public static async Task AppendAsync(IUsageLedger ledger, string id, int count)
+    {
+        var at = new DateTimeOffset(2026, 3, 14, 12, 0, 0, TimeSpan.Zero);
+        for (var i = 0; i < count; i++)
+        {
+            await ledger.AppendAsync(new UsageEntry
+            {
+                Timestamp = at.AddMilliseconds(i),
+                ConversationKey = id,
+                Model = "gpt-4.1-mini",
+                Tags = new Dictionary<string, string>(StringComparer.Ordinal) { ["writer"] = id, ["parity"] = (i % 2).ToString(CultureInfo.InvariantCulture) },
+                Usage = new TokenUsage(1 + i, 1),
+                TokenCost = 0.000001m,
+            });
         }
     }
 
