@@ -44,6 +44,10 @@ internal sealed class StoredBinding
     [JsonPropertyName("previousThreadIds")]
     public string[] PreviousThreadIds { get; init; } = [];
 
+    [JsonPropertyName("journal")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public RunJournal? Journal { get; init; }
+
     public static StoredBinding From(ConversationBinding binding) => new()
     {
         ConversationKey = binding.ConversationKey,
@@ -53,11 +57,12 @@ internal sealed class StoredBinding
         DefinitionVersion = binding.DefinitionVersion,
         ActiveRunId = binding.ActiveRunId,
         ActiveRunStatus = binding.ActiveRunStatus,
-        PendingToolCalls = [.. (binding.PendingToolCalls ?? []).Select(static c => new StoredToolCall(c.ToolCallId, c.Name, c.ArgumentsJson))],
+        PendingToolCalls = [.. (binding.PendingToolCalls ?? []).Select(static c => new StoredToolCall(c.ToolCallId, c.Name, c.ArgumentsJson, c.Output))],
         MessageCount = binding.MessageCount,
         CreatedAt = binding.CreatedAt,
         UpdatedAt = binding.UpdatedAt,
         PreviousThreadIds = [.. binding.PreviousThreadIds ?? []],
+        Journal = binding.Journal,
     };
 
     public ConversationBinding ToBinding(long version) => new()
@@ -69,11 +74,12 @@ internal sealed class StoredBinding
         DefinitionVersion = DefinitionVersion,
         ActiveRunId = ActiveRunId,
         ActiveRunStatus = ActiveRunStatus,
-        PendingToolCalls = [.. PendingToolCalls.Select(static c => new PendingToolCall(c.Id, c.Name, c.Arguments))],
+        PendingToolCalls = [.. PendingToolCalls.Select(static c => new PendingToolCall(c.Id, c.Name, c.Arguments, c.Output))],
         MessageCount = MessageCount,
         CreatedAt = CreatedAt,
         UpdatedAt = UpdatedAt,
         PreviousThreadIds = PreviousThreadIds,
+        Journal = Journal,
         Version = version,
     };
 }
@@ -82,7 +88,8 @@ internal sealed class StoredBinding
 internal sealed record StoredToolCall(
     [property: JsonPropertyName("id")] string Id,
     [property: JsonPropertyName("name")] string Name,
-    [property: JsonPropertyName("arguments")] string Arguments);
+    [property: JsonPropertyName("arguments")] string Arguments,
+    [property: JsonPropertyName("output"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Output = null);
 
 /// <summary>An assistant record as stored in its string key.</summary>
 internal sealed record StoredAssistant(

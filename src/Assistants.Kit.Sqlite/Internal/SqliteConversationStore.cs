@@ -15,18 +15,18 @@ internal sealed class SqliteConversationStore : IConversationStore
 {
     private const string Columns =
         "conversation_key, protocol, thread_id, assistant_id, definition_version, active_run_id, active_run_status, " +
-        "pending_tool_calls, message_count, created_at, updated_at, previous_thread_ids, version";
+        "pending_tool_calls, message_count, created_at, updated_at, previous_thread_ids, version, journal";
 
     private const string InsertSql =
         "INSERT INTO assistants_kit_bindings (" + Columns + ") VALUES (@key, @protocol, @thread_id, @assistant_id, " +
         "@definition_version, @active_run_id, @active_run_status, @pending_tool_calls, @message_count, @created_at, " +
-        "@updated_at, @previous_thread_ids, @version) ON CONFLICT (conversation_key, protocol) DO NOTHING;";
+        "@updated_at, @previous_thread_ids, @version, @journal) ON CONFLICT (conversation_key, protocol) DO NOTHING;";
 
     private const string UpdateSql =
         "UPDATE assistants_kit_bindings SET thread_id = @thread_id, assistant_id = @assistant_id, " +
         "definition_version = @definition_version, active_run_id = @active_run_id, active_run_status = @active_run_status, " +
         "pending_tool_calls = @pending_tool_calls, message_count = @message_count, created_at = @created_at, " +
-        "updated_at = @updated_at, previous_thread_ids = @previous_thread_ids, version = @version " +
+        "updated_at = @updated_at, previous_thread_ids = @previous_thread_ids, version = @version, journal = @journal " +
         "WHERE conversation_key = @key AND protocol = @protocol AND version = @expected_version;";
 
     private readonly SqliteDatabase _database;
@@ -82,6 +82,7 @@ internal sealed class SqliteConversationStore : IConversationStore
             ("@updated_at", TimeText(stored.UpdatedAt)),
             ("@previous_thread_ids", JsonSerializer.Serialize([.. stored.PreviousThreadIds ?? []], SqliteJsonContext.Default.StringArray)),
             ("@version", stored.Version),
+            ("@journal", stored.Journal is null ? null : JsonSerializer.Serialize(stored.Journal, SqliteJsonContext.Default.RunJournal)),
             ("@expected_version", binding.Version)))
         {
             rows = await write.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -196,18 +197,19 @@ internal sealed class SqliteConversationStore : IConversationStore
         ActiveRunId = reader.IsDBNull(5) ? null : reader.GetString(5),
         ActiveRunStatus = reader.IsDBNull(6) ? null : Enum.Parse<RunStatus>(reader.GetString(6)),
         PendingToolCalls = [.. (JsonSerializer.Deserialize(reader.GetString(7), SqliteJsonContext.Default.StoredToolCallArray) ?? [])
-            .Select(static c => new PendingToolCall(c.Id, c.Name, c.Arguments))],
+            .Select(static c => new PendingToolCall(c.Id, c.Name, c.Arguments, c.Output))],
         MessageCount = reader.GetInt32(8),
         CreatedAt = ParseTime(reader.GetString(9)),
         UpdatedAt = ParseTime(reader.GetString(10)),
         PreviousThreadIds = JsonSerializer.Deserialize(reader.GetString(11), SqliteJsonContext.Default.StringArray) ?? [],
         Version = reader.GetInt64(12),
+        Journal = reader.IsDBNull(13) ? null : JsonSerializer.Deserialize(reader.GetString(13), SqliteJsonContext.Default.RunJournal),
     };
 
     private static string ProtocolText(AssistantsProtocol protocol) => protocol.ToString();
 
     private static string ToolCallsJson(IReadOnlyList<PendingToolCall>? calls) =>
-        JsonSerializer.Serialize([.. (calls ?? []).Select(static c => new StoredToolCall(c.ToolCallId, c.Name, c.ArgumentsJson))], SqliteJsonContext.Default.StoredToolCallArray);
+        JsonSerializer.Serialize([.. (calls ?? []).Select(static c => new StoredToolCall(c.ToolCallId, c.Name, c.ArgumentsJson, c.Output))], SqliteJsonContext.Default.StoredToolCallArray);
 
     // The round-trip format keeps the ticks and the offset, so a value reads back equal to what was written.
     private static string TimeText(DateTimeOffset value) => value.ToString("O", CultureInfo.InvariantCulture);

@@ -109,6 +109,9 @@ internal static class SqliteSchema
 
             CREATE INDEX assistants_kit_usage_tags_by_value ON assistants_kit_usage_tags (name, value, usage_id);
             """),
+        new(3, "run journal and journaled tool outputs", """
+            ALTER TABLE assistants_kit_bindings ADD COLUMN journal TEXT NULL;
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

@@ -158,13 +158,24 @@ public abstract class ConversationStoreContract : IAsyncLifetime
             ActiveRunStatus = RunStatus.RequiresAction,
             PendingToolCalls =
             [
-                new PendingToolCall("call_1", "get_order_status", """{"orderId":"ORD-12345","verbose":true}"""),
+                new PendingToolCall("call_1", "get_order_status", """{"orderId":"ORD-12345","verbose":true}""", """{"status":"shipped","note":"ü \"q\""}"""),
                 new PendingToolCall("call_2", "refund", """{"amount":12.5,"note":"naïve \"quoted\" 😀\n"}"""),
                 new PendingToolCall("call_3", "noop", "{}"),
             ],
             MessageCount = 17,
             CreatedAt = new DateTimeOffset(2026, 1, 1, 8, 0, 0, TimeSpan.FromHours(-5)),
             PreviousThreadIds = ["thread_old_1", "thread_old_2", "thread_ölder ✓"],
+            Journal = new RunJournal
+            {
+                Phase = RunJournalPhase.RunActive,
+                MessageText = "Where is ORD-12345? 😀 \"quoted\"",
+                MessageOperationId = "op_msg",
+                MessageId = "msg_1",
+                RunOperationId = "op_run",
+                RunId = "run_9",
+                AssistantName = "support",
+                StartedAt = new DateTimeOffset(2026, 1, 1, 8, 0, 1, TimeSpan.FromHours(-5)),
+            },
         };
 
         var saved = await Store.SaveAsync(binding);

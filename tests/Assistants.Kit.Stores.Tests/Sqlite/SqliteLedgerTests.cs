@@ -50,7 +50,7 @@ public sealed class SqliteLedgerTests(ITestOutputHelper output) : IDisposable
 
         var binding = await new SqliteConversationStore(database, _time).GetAsync("order-1", AssistantsProtocol.Assistants);
         Assert.Equal(("thread_1", 3L), (binding!.ThreadId, binding.Version));
-        Assert.Equal("2", await SqliteStoreTests.ScalarAsync(path, "SELECT MAX(version) FROM assistants_kit_schema;"));
+        Assert.Equal(Assistants.Kit.Sqlite.Internal.SqliteSchema.LatestVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), await SqliteStoreTests.ScalarAsync(path, "SELECT MAX(version) FROM assistants_kit_schema;"));
         Assert.Equal("usage ledger|2026-03-14T15:09:26.0000000+00:00", await SqliteStoreTests.ScalarAsync(path, "SELECT description || '|' || applied_at FROM assistants_kit_schema WHERE version = 2;"));
         Assert.Equal(0.5m, (await new SqliteUsageLedger(Database(path)).GetTotalsAsync(new UsageQuery { ConversationKey = "order-1" })).Cost);
     }
