@@ -38,6 +38,12 @@ public interface IConversationObserver
     /// <returns>A task that completes when the event is handled.</returns>
     ValueTask OnRunFinishedAsync(ConversationRunEvent e, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
+    /// <summary>A conversation is under context pressure; with rollover enabled, it rolls over next.</summary>
+    /// <param name="e">The event.</param>
+    /// <param name="cancellationToken">A cancellation token.</param>
+    /// <returns>A task that completes when the event is handled.</returns>
+    ValueTask OnContextPressureAsync(ContextPressureEvent e, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
     /// <summary>
     /// A run resumed after a crash had a tool call whose output was never journaled, and the tool is not idempotent:
     /// the kit did not run it again (the model got an error output). The app decides whether to run it by hand.

@@ -43,7 +43,9 @@ public sealed class AssistantRunner
         using var turn = await _engine.EnterConversationAsync(conversationKey, cancellationToken).ConfigureAwait(false);
         await _engine.ResumePendingAsync(conversationKey, cancellationToken).ConfigureAwait(false);
         var operation = await _engine.StartAsync(conversationKey, message, options, cancellationToken).ConfigureAwait(false);
-        return await operation.WaitForCompletionAsync(cancellationToken).ConfigureAwait(false);
+        var result = await operation.WaitForCompletionAsync(cancellationToken).ConfigureAwait(false);
+        await _engine.RollOverIfNeededAsync(conversationKey, result, cancellationToken).ConfigureAwait(false);
+        return result;
     }
 
     /// <summary>
@@ -93,10 +95,14 @@ public sealed class AssistantRunner
         var events = _engine.Protocol == AssistantsProtocol.Responses
             ? _engine.StreamResponsesAsync(conversationKey, message, options, cancellationToken)
             : _engine.StreamAsync(conversationKey, message, options, cancellationToken);
+        RunResult? result = null;
         await foreach (var streamEvent in events.ConfigureAwait(false))
         {
+            result = (streamEvent as RunFinishedEvent)?.Result ?? result;
             yield return streamEvent;
         }
+
+        await _engine.RollOverIfNeededAsync(conversationKey, result, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -76,6 +76,16 @@ internal sealed class AssistantsKitOptionsValidator : IValidateOptions<Assistant
             errors.Add($"{P}:FailedRunRetry:Delay must not be negative (was {options.FailedRunRetry.Delay}).");
         }
 
+        if (options.Rollover.MessageThreshold < 2)
+        {
+            errors.Add($"{P}:Rollover:MessageThreshold must be at least 2 (was {options.Rollover.MessageThreshold}).");
+        }
+
+        if (double.IsNaN(options.Rollover.PromptTokenThreshold) || options.Rollover.PromptTokenThreshold <= 0 || options.Rollover.PromptTokenThreshold > 1)
+        {
+            errors.Add($"{P}:Rollover:PromptTokenThreshold must be in (0, 1] (was {options.Rollover.PromptTokenThreshold.ToString(CultureInfo.InvariantCulture)}).");
+        }
+
         if (options.CancelRunTimeout <= TimeSpan.Zero)
         {
             errors.Add($"{P}:CancelRunTimeout must be positive (was {options.CancelRunTimeout}).");

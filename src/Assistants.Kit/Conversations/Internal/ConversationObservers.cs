@@ -30,6 +30,9 @@ internal sealed class ConversationObservers
     public ValueTask ToolCallNotReexecutedAsync(ToolCallNotReexecutedEvent e, CancellationToken cancellationToken) =>
         RaiseAsync(nameof(IConversationObserver.OnToolCallNotReexecutedAsync), o => o.OnToolCallNotReexecutedAsync(e, cancellationToken));
 
+    public ValueTask ContextPressureAsync(ContextPressureEvent e, CancellationToken cancellationToken) =>
+        RaiseAsync(nameof(IConversationObserver.OnContextPressureAsync), o => o.OnContextPressureAsync(e, cancellationToken));
+
     private async ValueTask RaiseAsync(string name, Func<IConversationObserver, ValueTask> raise)
     {
         foreach (var observer in _observers)

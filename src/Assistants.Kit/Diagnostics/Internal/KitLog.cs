@@ -82,4 +82,7 @@ internal static partial class KitLog
 
     [LoggerMessage(1044, LogLevel.Information, "Resuming the journaled run of conversation '{ConversationKey}' (phase {Phase}, run {RunId}).")]
     public static partial void ResumingRun(ILogger logger, string conversationKey, string phase, string runId);
+
+    [LoggerMessage(1045, LogLevel.Information, "Conversation '{ConversationKey}' rolled over from {OldThreadId} to {NewThreadId} ({Reason}).")]
+    public static partial void RolledOver(ILogger logger, string conversationKey, string oldThreadId, string newThreadId, string reason);
 }

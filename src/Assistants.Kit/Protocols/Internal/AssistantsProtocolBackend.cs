@@ -90,6 +90,14 @@ internal sealed class AssistantsProtocolBackend : IProtocolBackend
         return result.Value.Id;
     }
 
+    public async Task<string> CreateSeededThreadAsync(string assistantMessage, CancellationToken cancellationToken)
+    {
+        var options = new ThreadCreationOptions();
+        options.InitialMessages.Add(new ThreadInitializationMessage(MessageRole.Assistant, [MessageContent.FromText(assistantMessage)]));
+        var result = await Client.CreateThreadAsync(options, cancellationToken).ConfigureAwait(false);
+        return result.Value.Id;
+    }
+
     public async Task<bool> ThreadExistsAsync(string threadId, CancellationToken cancellationToken)
     {
         try

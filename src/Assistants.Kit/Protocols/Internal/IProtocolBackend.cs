@@ -80,6 +80,9 @@ internal interface IProtocolBackend
 
     Task<bool> ThreadExistsAsync(string threadId, CancellationToken cancellationToken);
 
+    /// <summary>Creates a thread whose first message is an assistant message (a rolled-over conversation's summary).</summary>
+    Task<string> CreateSeededThreadAsync(string assistantMessage, CancellationToken cancellationToken);
+
     /// <summary>Adds a user message carrying <paramref name="operationId"/> in its metadata (reconciled on ambiguous failure).</summary>
     Task<AssistantMessage> AddUserMessageAsync(string threadId, string text, string operationId, CancellationToken cancellationToken);
 

@@ -74,6 +74,21 @@ internal sealed class ResponsesProtocolBackend : IProtocolBackend
         return Parse(result)["id"]!.GetValue<string>();
     }
 
+    public async Task<string> CreateSeededThreadAsync(string assistantMessage, CancellationToken cancellationToken)
+    {
+        var body = new JsonObject
+        {
+            ["items"] = new JsonArray(new JsonObject
+            {
+                ["type"] = "message",
+                ["role"] = "assistant",
+                ["content"] = new JsonArray(new JsonObject { ["type"] = "output_text", ["text"] = assistantMessage }),
+            }),
+        };
+        var result = await Conversations.CreateConversationAsync(Content(body), Options(cancellationToken)).ConfigureAwait(false);
+        return Parse(result)["id"]!.GetValue<string>();
+    }
+
     public async Task<bool> ThreadExistsAsync(string threadId, CancellationToken cancellationToken)
     {
         try

@@ -37,6 +37,7 @@ internal sealed partial class RunEngine
     private readonly KitTelemetry _telemetry;
     private readonly ConversationGate _gate = new();
     private readonly ConversationObservers _observers;
+    private readonly IServiceProvider _services;
 
     public RunEngine(
         IProtocolBackend backend,
@@ -52,8 +53,10 @@ internal sealed partial class RunEngine
         IToolCallExecutor tools,
         OpenAIClientProvider clients,
         KitTelemetry telemetry,
-        ConversationObservers observers)
+        ConversationObservers observers,
+        IServiceProvider services)
     {
+        _services = services;
         _observers = observers;
         _telemetry = telemetry;
         _backend = backend;
