@@ -17,6 +17,7 @@ internal sealed class StreamingUpdateMapper
     private readonly Dictionary<string, AssistantMessage> _completedMessages = new(StringComparer.Ordinal);
     private readonly List<string> _messageOrder = [];
     private readonly Dictionary<(string StepId, int Index), string> _callIds = [];
+    private readonly Dictionary<string, (int Index, StringBuilder Arguments)> _arguments = new(StringComparer.Ordinal);
     private readonly HashSet<string> _completedCalls = new(StringComparer.Ordinal);
     private readonly Dictionary<string, RunStepRecord> _steps = new(StringComparer.Ordinal);
     private readonly List<string> _stepOrder = [];
@@ -51,6 +52,24 @@ internal sealed class StreamingUpdateMapper
 
     /// <summary>Prepares for the stream that follows a tool-output submission.</summary>
     public void BeginSubmitStream() => RequiredCalls.Clear();
+
+    /// <summary>
+    /// Follows <paramref name="run"/> without emitting anything: remembers it as the last snapshot and takes its ID. A
+    /// different run (a re-run after a failure) starts afresh: its own statuses, steps and pending calls.
+    /// </summary>
+    public void Follow(RunSnapshot run)
+    {
+        if (RunId is not null && !string.Equals(RunId, run.Id, StringComparison.Ordinal))
+        {
+            _lastStatus = null;
+            _steps.Clear();
+            _stepOrder.Clear();
+            RequiredCalls.Clear();
+        }
+
+        RunId = run.Id;
+        LastRun = run;
+    }
 
     public IEnumerable<RunStreamEvent> Map(StreamingUpdate update)
     {
@@ -135,15 +154,42 @@ internal sealed class StreamingUpdateMapper
         }
     }
 
-    /// <summary>Emits a status change seen while following the run by polling (stream recovery).</summary>
+    /// <summary>Emits a status change (from the run's status field), seen in the stream or while following the run by polling.</summary>
     public IEnumerable<RunStreamEvent> OnPolledStatus(RunSnapshot run)
     {
-        LastRun = run;
-        RunId ??= run.Id;
-        if (_lastStatus != run.Status)
+        Follow(run);
+        if (_lastStatus == run.Status)
         {
-            _lastStatus = run.Status;
-            yield return new RunStatusChangedEvent(_threadId, run.Id, run.Status);
+            return [];
+        }
+
+        _lastStatus = run.Status;
+        return [new RunStatusChangedEvent(_threadId, run.Id, run.Status)];
+    }
+
+    /// <summary>
+    /// Announces a function call the stream did not (fully) deliver, read from the run after a recovery: the start when
+    /// it was never seen, then the part of its arguments beyond what was already emitted.
+    /// </summary>
+    public IEnumerable<RunStreamEvent> CatchUp(ToolCallRequest call, int index)
+    {
+        if (_arguments.TryGetValue(call.ToolCallId, out var seen))
+        {
+            index = seen.Index;
+        }
+        else
+        {
+            seen = (index, new StringBuilder());
+            _arguments[call.ToolCallId] = seen;
+            yield return new ToolCallStartedEvent(_threadId, RunId, call.ToolCallId, ToolCallType.Function, call.Name, index);
+        }
+
+        var sent = seen.Arguments.ToString();
+        if (call.ArgumentsJson.Length > sent.Length && call.ArgumentsJson.StartsWith(sent, StringComparison.Ordinal))
+        {
+            var rest = call.ArgumentsJson[sent.Length..];
+            seen.Arguments.Append(rest);
+            yield return new ToolCallArgumentsDeltaEvent(_threadId, RunId, call.ToolCallId, index, rest);
         }
     }
 
@@ -160,14 +206,7 @@ internal sealed class StreamingUpdateMapper
         yield return new RunStepCompletedEvent(_threadId, RunId, step);
     }
 
-    private IEnumerable<RunStreamEvent> OnRun(ThreadRun run)
-    {
-        var snapshot = AssistantsProtocolBackend.ToSnapshot(run, null);
-        foreach (var e in OnPolledStatus(snapshot))
-        {
-            yield return e;
-        }
-    }
+    private IEnumerable<RunStreamEvent> OnRun(ThreadRun run) => OnPolledStatus(AssistantsProtocolBackend.ToSnapshot(run, null));
 
     private IEnumerable<RunStreamEvent> OnStepDelta(RunStepDetailsUpdate details)
     {
@@ -186,6 +225,7 @@ internal sealed class StreamingUpdateMapper
 
             callId = newId;
             _callIds[key] = callId;
+            _arguments[callId] = (key.Item2, new StringBuilder());
             var type = details.FunctionName is not null ? ToolCallType.Function
                 : details.FileSearchResults is not null || details.FileSearchRankingOptions is not null ? ToolCallType.FileSearch
                 : details.CodeInterpreterInput is not null || details.CodeInterpreterOutputs is not null ? ToolCallType.CodeInterpreter
@@ -196,6 +236,7 @@ internal sealed class StreamingUpdateMapper
         var delta = details.FunctionArguments ?? details.CodeInterpreterInput;
         if (!string.IsNullOrEmpty(delta))
         {
+            _arguments[callId].Arguments.Append(delta);
             yield return new ToolCallArgumentsDeltaEvent(_threadId, RunId, callId, key.Item2, delta);
         }
     }
