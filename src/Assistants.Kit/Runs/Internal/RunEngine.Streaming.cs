@@ -54,6 +54,7 @@ internal sealed partial class RunEngine
     {
         var context = await PrepareAsync(conversationKey, message, runOptions, cancellationToken).ConfigureAwait(false);
         var mapper = new StreamingUpdateMapper(context.ThreadId);
+        var mapped = new List<RunStreamEvent>(4);
         var scope = _scopes.CreateAsyncScope();
         await using var scopeDisposal = scope.ConfigureAwait(false);
         RunOperation? operation = null;
@@ -135,10 +136,13 @@ internal sealed partial class RunEngine
                                 }
 
                                 var wasUnknown = mapper.RunId is null;
-                                foreach (var e in mapper.Map(update!))
+                                mapper.Map(update!, mapped);
+                                foreach (var e in mapped)
                                 {
                                     yield return e;
                                 }
+
+                                mapped.Clear();
 
                                 if (wasUnknown && mapper.LastRun is { } first)
                                 {

@@ -71,61 +71,52 @@ internal sealed class StreamingUpdateMapper
         LastRun = run;
     }
 
-    public IEnumerable<RunStreamEvent> Map(StreamingUpdate update)
+    /// <summary>
+    /// Maps one update, appending its events (none, one, or a few) to <paramref name="events"/>: the hot path of a
+    /// stream, so it allocates nothing but the events themselves.
+    /// </summary>
+    public void Map(StreamingUpdate update, List<RunStreamEvent> events)
     {
         SawAnyUpdate = true;
         switch (update)
         {
-            case RequiredActionUpdate required:
-                RequiredCalls.Add(new ToolCallRequest(required.ToolCallId, required.FunctionName, required.FunctionArguments ?? string.Empty));
-                foreach (var e in OnRun(required.GetThreadRun()))
+            case MessageContentUpdate content:
+                if (content.Text is { Length: > 0 } text)
                 {
-                    yield return e;
+                    TextOf(content.MessageId).Append(text);
+                    events.Add(new TextDeltaEvent(_threadId, RunId, content.MessageId, text));
                 }
 
                 break;
 
-            case RunUpdate run:
-                foreach (var e in OnRun(run.Value))
-                {
-                    yield return e;
-                }
+            case RequiredActionUpdate required:
+                RequiredCalls.Add(new ToolCallRequest(required.ToolCallId, required.FunctionName, required.FunctionArguments ?? string.Empty));
+                OnStatus(AssistantsProtocolBackend.ToSnapshot(required.GetThreadRun(), null), events);
+                break;
 
+            case RunUpdate run:
+                OnStatus(AssistantsProtocolBackend.ToSnapshot(run.Value, null), events);
                 break;
 
             case RunStepUpdate step when step.UpdateKind is StreamingUpdateReason.RunStepCompleted or StreamingUpdateReason.RunStepFailed
                 or StreamingUpdateReason.RunStepCancelled or StreamingUpdateReason.RunStepExpired:
-                foreach (var e in OnStepFinished(step.Value))
-                {
-                    yield return e;
-                }
-
+                OnStepFinished(step.Value, events);
                 break;
 
             case RunStepDetailsUpdate details:
-                foreach (var e in OnStepDelta(details))
-                {
-                    yield return e;
-                }
-
+                OnStepDelta(details, events);
                 break;
 
             case MessageStatusUpdate status when status.UpdateKind == StreamingUpdateReason.MessageCreated:
-                Track(status.Value.Id);
-                yield return new MessageCreatedEvent(_threadId, RunId, status.Value.Id);
+                _ = TextOf(status.Value.Id);
+                events.Add(new MessageCreatedEvent(_threadId, RunId, status.Value.Id));
                 break;
 
             case MessageStatusUpdate status when status.UpdateKind is StreamingUpdateReason.MessageCompleted or StreamingUpdateReason.MessageFailed:
                 var message = AssistantsProtocolBackend.ToMessage(status.Value);
-                Track(message.Id);
+                _ = TextOf(message.Id);
                 _completedMessages[message.Id] = message;
-                yield return new MessageCompletedEvent(_threadId, RunId, message, status.Value.Status == MessageStatus.Incomplete);
-                break;
-
-            case MessageContentUpdate content when !string.IsNullOrEmpty(content.Text):
-                Track(content.MessageId);
-                _text[content.MessageId].Append(content.Text);
-                yield return new TextDeltaEvent(_threadId, RunId, content.MessageId, content.Text);
+                events.Add(new MessageCompletedEvent(_threadId, RunId, message, status.Value.Status == MessageStatus.Incomplete));
                 break;
         }
     }
@@ -135,7 +126,7 @@ internal sealed class StreamingUpdateMapper
     {
         if (!IsMessageKnown(message.Id))
         {
-            Track(message.Id);
+            _ = TextOf(message.Id);
             yield return new MessageCreatedEvent(_threadId, RunId, message.Id);
         }
 
@@ -145,7 +136,7 @@ internal sealed class StreamingUpdateMapper
             if (message.Text.Length > emitted.Length && message.Text.StartsWith(emitted, StringComparison.Ordinal))
             {
                 var rest = message.Text[emitted.Length..];
-                _text[message.Id].Append(rest);
+                TextOf(message.Id).Append(rest);
                 yield return new TextDeltaEvent(_threadId, RunId, message.Id, rest);
             }
 
@@ -154,17 +145,12 @@ internal sealed class StreamingUpdateMapper
         }
     }
 
-    /// <summary>Emits a status change (from the run's status field), seen in the stream or while following the run by polling.</summary>
+    /// <summary>Emits a status change (from the run's status field) seen while following the run by polling.</summary>
     public IEnumerable<RunStreamEvent> OnPolledStatus(RunSnapshot run)
     {
-        Follow(run);
-        if (_lastStatus == run.Status)
-        {
-            return [];
-        }
-
-        _lastStatus = run.Status;
-        return [new RunStatusChangedEvent(_threadId, run.Id, run.Status)];
+        var events = new List<RunStreamEvent>(1);
+        OnStatus(run, events);
+        return events;
     }
 
     /// <summary>
@@ -206,13 +192,22 @@ internal sealed class StreamingUpdateMapper
         yield return new RunStepCompletedEvent(_threadId, RunId, step);
     }
 
-    private IEnumerable<RunStreamEvent> OnRun(ThreadRun run) => OnPolledStatus(AssistantsProtocolBackend.ToSnapshot(run, null));
-
-    private IEnumerable<RunStreamEvent> OnStepDelta(RunStepDetailsUpdate details)
+    /// <summary>A status change comes from the run's status field, never from the event's name.</summary>
+    private void OnStatus(RunSnapshot run, List<RunStreamEvent> events)
     {
-        if (details.ToolCallIndex is not { } index && details.ToolCallId is null)
+        Follow(run);
+        if (_lastStatus != run.Status)
         {
-            yield break;
+            _lastStatus = run.Status;
+            events.Add(new RunStatusChangedEvent(_threadId, run.Id, run.Status));
+        }
+    }
+
+    private void OnStepDelta(RunStepDetailsUpdate details, List<RunStreamEvent> events)
+    {
+        if (details.ToolCallIndex is null && details.ToolCallId is null)
+        {
+            return;
         }
 
         var key = (details.StepId ?? string.Empty, details.ToolCallIndex ?? 0);
@@ -220,7 +215,7 @@ internal sealed class StreamingUpdateMapper
         {
             if (details.ToolCallId is not { } newId)
             {
-                yield break;
+                return;
             }
 
             callId = newId;
@@ -230,18 +225,18 @@ internal sealed class StreamingUpdateMapper
                 : details.FileSearchResults is not null || details.FileSearchRankingOptions is not null ? ToolCallType.FileSearch
                 : details.CodeInterpreterInput is not null || details.CodeInterpreterOutputs is not null ? ToolCallType.CodeInterpreter
                 : ToolCallType.Function;
-            yield return new ToolCallStartedEvent(_threadId, RunId, callId, type, details.FunctionName, key.Item2);
+            events.Add(new ToolCallStartedEvent(_threadId, RunId, callId, type, details.FunctionName, key.Item2));
         }
 
         var delta = details.FunctionArguments ?? details.CodeInterpreterInput;
         if (!string.IsNullOrEmpty(delta))
         {
             _arguments[callId].Arguments.Append(delta);
-            yield return new ToolCallArgumentsDeltaEvent(_threadId, RunId, callId, key.Item2, delta);
+            events.Add(new ToolCallArgumentsDeltaEvent(_threadId, RunId, callId, key.Item2, delta));
         }
     }
 
-    private IEnumerable<RunStreamEvent> OnStepFinished(RunStep step)
+    private void OnStepFinished(RunStep step, List<RunStreamEvent> events)
     {
         var record = AssistantsProtocolBackend.ToStepRecord(step);
         if (!_steps.ContainsKey(record.StepId))
@@ -259,7 +254,7 @@ internal sealed class StreamingUpdateMapper
                     continue;
                 }
 
-                yield return call.Kind == OpenAI.Assistants.RunStepToolCallKind.CodeInterpreter
+                events.Add(call.Kind == OpenAI.Assistants.RunStepToolCallKind.CodeInterpreter
                     ? new ToolCallCompletedEvent(_threadId, RunId, call.Id, ToolCallType.CodeInterpreter)
                     {
                         CodeInterpreterInput = call.CodeInterpreterInput,
@@ -270,19 +265,23 @@ internal sealed class StreamingUpdateMapper
                     {
                         FileSearchResults = [.. (call.FileSearchResults ?? []).Select(r => new FileSearchResult(
                             r.FileId, r.FileName, r.Score, r.Content is { Count: > 0 } parts ? string.Concat(parts.Select(p => p.Text)) : null))],
-                    };
+                    });
             }
         }
 
-        yield return new RunStepCompletedEvent(_threadId, RunId, record);
+        events.Add(new RunStepCompletedEvent(_threadId, RunId, record));
     }
 
-    private void Track(string messageId)
+    /// <summary>The text emitted so far for a message (tracked from its first sight).</summary>
+    private StringBuilder TextOf(string messageId)
     {
-        if (!_text.ContainsKey(messageId))
+        if (!_text.TryGetValue(messageId, out var text))
         {
-            _text[messageId] = new StringBuilder();
+            text = new StringBuilder();
+            _text[messageId] = text;
             _messageOrder.Add(messageId);
         }
+
+        return text;
     }
 }
