@@ -286,7 +286,7 @@ public sealed class StreamedRunOutcomeTests
 
         protected override ValueTask OnMessageCompletedAsync(MessageCompletedEvent e, CancellationToken cancellationToken) => Saw(RunStreamEventKind.MessageCompleted);
 
-        protected override ValueTask OnToolCallCreatedAsync(ToolCallStartedEvent e, CancellationToken cancellationToken) => Saw(RunStreamEventKind.ToolCallStarted);
+        protected override ValueTask OnToolCallStartedAsync(ToolCallStartedEvent e, CancellationToken cancellationToken) => Saw(RunStreamEventKind.ToolCallStarted);
 
         protected override ValueTask OnToolCallArgumentsDeltaAsync(ToolCallArgumentsDeltaEvent e, CancellationToken cancellationToken) => Saw(RunStreamEventKind.ToolCallArgumentsDelta);
 

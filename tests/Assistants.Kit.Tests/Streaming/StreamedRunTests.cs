@@ -344,4 +344,34 @@ public sealed class StreamedRunTests
         Assert.Equal(0, submits[0].StatusCode);
         Assert.Equal(200, submits[1].StatusCode);
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task MessageCompleted_CarriesAnnotationsAndImageFiles_StreamedOrRecovered(bool cut)
+    {
+        await using var h = await StreamHarness.StartAsync();
+        var script = h.Script.Default()
+            .Reply("See the notes【4:0†notes.txt】 and the chart.")
+            .WithAnnotation("【4:0†notes.txt】", "file-notes")
+            .WithImageFile("file-chart");
+        if (cut)
+        {
+            script.CutStreamAfter(9); // mid-text: the completed message then comes from the server's copy
+        }
+
+        var events = await h.StreamAsync(cut ? "annotations-cut" : "annotations", "notes?");
+
+        var finished = StreamHarness.AssertWellFormed(events);
+        var message = Assert.Single(events.OfType<MessageCompletedEvent>()).Message;
+        Assert.Equal("See the notes【4:0†notes.txt】 and the chart.", message.Text);
+        var annotation = Assert.Single(message.Annotations);
+        Assert.Equal(new MessageAnnotation("file_citation", "【4:0†notes.txt】", "file-notes", 13, 28), annotation);
+        Assert.Equal(["file-chart"], message.ImageFileIds);
+        var kept = Assert.Single(finished.Result!.Messages);
+        Assert.Equal((message.Id, message.Text), (kept.Id, kept.Text));
+        Assert.Equal(message.Annotations, kept.Annotations);
+        Assert.Equal(message.ImageFileIds, kept.ImageFileIds);
+        Assert.Equal(cut, Assert.Single(h.Requests.Where("POST", "/threads/*/runs")).ConnectionDropped);
+    }
 }

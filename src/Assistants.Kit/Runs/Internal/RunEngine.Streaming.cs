@@ -1,5 +1,4 @@
 using System.ClientModel;
-using System.ClientModel.Primitives;
 using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 using Assistants.Kit.Protocols.Internal;

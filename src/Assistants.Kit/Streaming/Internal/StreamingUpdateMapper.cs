@@ -36,9 +36,6 @@ internal sealed class StreamingUpdateMapper
     /// <summary>Gets the tool calls of the current <c>requires_action</c> (one update per call).</summary>
     public List<ToolCallRequest> RequiredCalls { get; } = [];
 
-    /// <summary>Gets whether any update arrived.</summary>
-    public bool SawAnyUpdate { get; private set; }
-
     public IReadOnlyList<RunStepRecord> Steps => [.. _stepOrder.Select(id => _steps[id])];
 
     /// <summary>Gets the text emitted so far for a message.</summary>
@@ -77,7 +74,6 @@ internal sealed class StreamingUpdateMapper
     /// </summary>
     public void Map(StreamingUpdate update, List<RunStreamEvent> events)
     {
-        SawAnyUpdate = true;
         switch (update)
         {
             case MessageContentUpdate content:
@@ -221,10 +217,11 @@ internal sealed class StreamingUpdateMapper
             callId = newId;
             _callIds[key] = callId;
             _arguments[callId] = (key.Item2, new StringBuilder());
+            // The update has no tool type: a function is announced with its name, a code interpreter call with its
+            // (empty) input; the client's result and output lists are never null, so they only count when not empty.
             var type = details.FunctionName is not null ? ToolCallType.Function
-                : details.FileSearchResults is not null || details.FileSearchRankingOptions is not null ? ToolCallType.FileSearch
-                : details.CodeInterpreterInput is not null || details.CodeInterpreterOutputs is not null ? ToolCallType.CodeInterpreter
-                : ToolCallType.Function;
+                : details.CodeInterpreterInput is not null || details.CodeInterpreterOutputs is { Count: > 0 } ? ToolCallType.CodeInterpreter
+                : ToolCallType.FileSearch;
             events.Add(new ToolCallStartedEvent(_threadId, RunId, callId, type, details.FunctionName, key.Item2));
         }
 
