@@ -182,6 +182,8 @@ public sealed class StreamedRunTests
         var create = Assert.Single(h.Requests.Where("POST", "/threads/*/runs"));
         Assert.True(create.ConnectionDropped);
         Assert.Equal(200, create.StatusCode);
+        var search = Assert.Single(h.Requests.Where("GET", "/threads/*/runs")); // found by its kit_op, not created again
+        Assert.True(h.Requests.All.ToList().IndexOf(search) > h.Requests.All.ToList().IndexOf(create));
         Assert.Equal(finished.RunId, Assert.Single(await h.RunsOnThreadAsync(finished.ThreadId)).Id);
     }
 
