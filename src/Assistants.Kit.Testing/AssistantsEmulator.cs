@@ -144,7 +144,7 @@ public sealed partial class AssistantsEmulator : IAsyncDisposable
         var pipeline = new EmulatorPipeline(options, store, routes, faults, requests, persistence, logger, stopping.Token);
 
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = typeof(AssistantsEmulator).Assembly.GetName().Name });
-        builder.Services.AddSingleton(loggerFactory);
+        builder.Services.AddSingleton<ILoggerFactory>(new StreamCutLogFilter(loggerFactory));
         builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2));
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>

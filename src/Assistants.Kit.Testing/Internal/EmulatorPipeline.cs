@@ -2,8 +2,6 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
-using System.Net.Sockets;
-using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -444,38 +442,19 @@ internal sealed partial class EmulatorPipeline
 
     /// <summary>
     /// Ends a response that already sent data as a dropped connection would: the bytes sent so far reach the client,
-    /// then the connection closes mid-response (FIN without the final chunk, then an abort), so the client reads every
-    /// event sent and then fails.
+    /// then the connection closes mid-response (no final chunk), so the client reads every event sent and then fails.
     /// </summary>
     /// <remarks>
-    /// Kestrel hands written bytes to the socket asynchronously, so shutting the socket down right after a flush can drop
-    /// events that were not sent yet. A padding SSE comment larger than Kestrel's response buffer (which SSE parsers
-    /// ignore) makes the flush wait until the transport passed everything before it to the kernel; the shutdown then
-    /// queues the FIN after those bytes.
+    /// Throwing out of a started response makes Kestrel close the connection once everything written was sent. (Shutting
+    /// the socket down under Kestrel after a grace period lost the events when the transport had not sent them yet, and
+    /// an abort discards what it has not sent.)
     /// </remarks>
     private static async Task CutAsync(HttpContext context, RecordedRequest record)
     {
         record.ConnectionDropped = true;
         await context.Response.Body.WriteAsync(CutPadding).ConfigureAwait(false);
         await context.Response.Body.FlushAsync().ConfigureAwait(false);
-        try
-        {
-            context.Features.Get<IConnectionSocketFeature>()?.Socket.Shutdown(SocketShutdown.Send);
-
-            // Abort (a reset) only once the client closed its side, or after a bounded grace period (real time, not the
-            // emulator's clock): a reset that arrives before the client read the bytes makes its kernel drop them.
-            await Task.Delay(TimeSpan.FromSeconds(2), context.RequestAborted).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // The client closed the connection after reading what was sent.
-        }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-        {
-            // Already closed: nothing more to cut.
-        }
-
-        context.Abort();
+        throw new StreamCutException();
     }
 
     private static void Drop(HttpContext context, RecordedRequest record)
@@ -501,4 +480,42 @@ internal sealed partial class EmulatorPipeline
     private static partial void LogUnexpected(ILogger logger, string method, string path, Exception exception);
 
     internal static string Invariant(FormattableString value) => value.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>Thrown out of a started streaming response to cut it (see <c>CutAsync</c>); never logged as an error.</summary>
+internal sealed class StreamCutException : Exception
+{
+    public StreamCutException()
+        : base("The emulator cut the stream, as scripted.")
+    {
+    }
+}
+
+/// <summary>The logger factory the emulator's web host logs through: the caller's, without the scripted cuts.</summary>
+internal sealed class StreamCutLogFilter(ILoggerFactory inner) : ILoggerFactory
+{
+    public ILogger CreateLogger(string categoryName) => new Filtered(inner.CreateLogger(categoryName));
+
+    public void AddProvider(ILoggerProvider provider) => inner.AddProvider(provider);
+
+    public void Dispose()
+    {
+        // The caller owns the inner factory.
+    }
+
+    private sealed class Filtered(ILogger inner) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => inner.BeginScope(state);
+
+        public bool IsEnabled(LogLevel logLevel) => inner.IsEnabled(logLevel);
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (exception is not StreamCutException)
+            {
+                inner.Log(logLevel, eventId, state, exception, formatter);
+            }
+        }
+    }
 }

@@ -20,7 +20,7 @@ public class RunStreamHandler
             MessageCreatedEvent e => OnMessageCreatedAsync(e, cancellationToken),
             TextDeltaEvent e => OnTextDeltaAsync(e, cancellationToken),
             MessageCompletedEvent e => OnMessageCompletedAsync(e, cancellationToken),
-            ToolCallStartedEvent e => OnToolCallCreatedAsync(e, cancellationToken),
+            ToolCallStartedEvent e => OnToolCallStartedAsync(e, cancellationToken),
             ToolCallArgumentsDeltaEvent e => OnToolCallArgumentsDeltaAsync(e, cancellationToken),
             ToolCallCompletedEvent e => OnToolCallCompletedAsync(e, cancellationToken),
             RunStepCompletedEvent e => OnRunStepCompletedAsync(e, cancellationToken),
@@ -58,7 +58,7 @@ public class RunStreamHandler
     /// <param name="e">The event.</param>
     /// <param name="cancellationToken">A cancellation token.</param>
     /// <returns>A completed task by default.</returns>
-    protected virtual ValueTask OnToolCallCreatedAsync(ToolCallStartedEvent e, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+    protected virtual ValueTask OnToolCallStartedAsync(ToolCallStartedEvent e, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
     /// <summary>A piece of a tool call's arguments (or code interpreter input) arrived.</summary>
     /// <param name="e">The event.</param>

@@ -24,7 +24,7 @@ public sealed class RecordedStreamReplayTests
         await using var stream = await client.CreateRunStreamingAsync(threadId, "asst_replay");
         await foreach (var update in stream)
         {
-            events.AddRange(mapper.Map(update));
+            mapper.Map(update, events);
         }
 
         return (events, mapper);

@@ -1,10 +1,9 @@
 using System.ClientModel;
-using System.ClientModel.Primitives;
 using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
-using Assistants.Kit.Diagnostics.Internal;
 using Assistants.Kit.Protocols.Internal;
 using Assistants.Kit.Streaming.Internal;
+using Assistants.Kit.Tools.Internal;
 using Microsoft.Extensions.DependencyInjection;
 using OpenAI.Assistants;
 
@@ -18,17 +17,50 @@ internal sealed partial class RunEngine
     /// and the new stream continues the same sequence. A stream that breaks (a dropped connection, an <c>error</c>
     /// event) is never answered with a second run: the kit follows the same run by polling, fetches what it missed and
     /// finishes the sequence — the text before the cut plus the text after it is exactly the final text, and there is
-    /// exactly one <see cref="RunFinishedEvent"/>.
+    /// exactly one <see cref="RunFinishedEvent"/>. The OpenAI client's exceptions surface as the kit's.
     /// </summary>
     public async IAsyncEnumerable<RunStreamEvent> StreamAsync(
         string conversationKey, string message, RunOptions? runOptions, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var context = await Translate(() => PrepareAsync(conversationKey, message, runOptions, cancellationToken)).ConfigureAwait(false);
+        var events = StreamCoreAsync(conversationKey, message, runOptions, cancellationToken).GetAsyncEnumerator(CancellationToken.None);
+        await using (events.ConfigureAwait(false))
+        {
+            while (true)
+            {
+                try
+                {
+                    if (!await events.MoveNextAsync().ConfigureAwait(false))
+                    {
+                        break;
+                    }
+                }
+                catch (ClientResultException ex)
+                {
+                    throw ServerErrors.Translate(ex, _options.ApiKey);
+                }
+                catch (HttpRequestException ex)
+                {
+                    throw ServerErrors.Transport(ex, _options.ApiKey);
+                }
+
+                yield return events.Current;
+            }
+        }
+    }
+
+    private async IAsyncEnumerable<RunStreamEvent> StreamCoreAsync(
+        string conversationKey, string message, RunOptions? runOptions, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var context = await PrepareAsync(conversationKey, message, runOptions, cancellationToken).ConfigureAwait(false);
         var mapper = new StreamingUpdateMapper(context.ThreadId);
+        var mapped = new List<RunStreamEvent>(4);
         var scope = _scopes.CreateAsyncScope();
         await using var scopeDisposal = scope.ConfigureAwait(false);
         RunOperation? operation = null;
         var finished = false;
+
+        // Whether the kit followed the run other than by one unbroken stream: then the steps are read from the server.
+        var recovered = false;
         try
         {
             var request = BuildRunRequest(context, context.Assistant!);
@@ -52,12 +84,18 @@ internal sealed partial class RunEngine
                 else
                 {
                     operation = await AdoptAsync(context, found, cancellationToken).ConfigureAwait(false);
+                    recovered = true;
+                    foreach (var e in Progress(mapper, found))
+                    {
+                        yield return e;
+                    }
                 }
             }
 
-            while (!finished)
+            while (true)
             {
                 var broken = false;
+                var streamed = stream is not null;
                 if (stream is not null)
                 {
                     await using (((IAsyncDisposable)stream).ConfigureAwait(false))
@@ -85,6 +123,8 @@ internal sealed partial class RunEngine
 
                                 if (failure is not null)
                                 {
+                                    // A dropped connection (an I/O exception) or an error event (a ClientResultException):
+                                    // either way this enumerator is finished; the run, if it exists, goes on.
                                     broken = true;
                                     if (failure is ClientResultException sseError && ParseStreamError(sseError) is { } parsed)
                                     {
@@ -95,10 +135,13 @@ internal sealed partial class RunEngine
                                 }
 
                                 var wasUnknown = mapper.RunId is null;
-                                foreach (var e in mapper.Map(update!))
+                                mapper.Map(update!, mapped);
+                                foreach (var e in mapped)
                                 {
                                     yield return e;
                                 }
+
+                                mapped.Clear();
 
                                 if (wasUnknown && mapper.LastRun is { } first)
                                 {
@@ -134,17 +177,23 @@ internal sealed partial class RunEngine
 
                 if (operation is null)
                 {
-                    // The stream broke before the run was announced: find it by its operation ID.
+                    // The stream broke (or ended) before the run was announced: find it by its operation ID.
                     var found = await FindRunByOperationAsync(context, cancellationToken).ConfigureAwait(false)
                         ?? throw new AssistantsServerException(0, null, "The run stream broke before the run was created, and no run carrying the kit's operation ID exists.");
                     operation = await AdoptAsync(context, found, cancellationToken).ConfigureAwait(false);
                     broken = true;
+                    foreach (var e in Progress(mapper, found))
+                    {
+                        yield return e;
+                    }
                 }
 
                 var run = operation.Snapshot;
-                if (!broken && run.Status == RunStatus.RequiresAction && mapper.RequiredCalls.Count > 0 && context.StopReason is null)
+                if (streamed && !broken && run.Status == RunStatus.RequiresAction && mapper.RequiredCalls.Count > 0 && context.StopReason is null)
                 {
+                    // The stream ended on requires_action (one update per call): run them all, submit once, stream on.
                     var stepRun = run with { RequiredToolCalls = [.. mapper.RequiredCalls] };
+                    mapper.BeginSubmitStream();
                     var records = await ExecuteToolRoundAsync(operation, stepRun, scope.ServiceProvider, cancellationToken).ConfigureAwait(false);
                     if (records is null)
                     {
@@ -153,10 +202,9 @@ internal sealed partial class RunEngine
 
                     foreach (var record in records)
                     {
-                        yield return new ToolCallCompletedEvent(context.ThreadId, run.Id, record.ToolCallId, ToolCallType.Function) { Record = record };
+                        yield return Completed(context, run, record);
                     }
 
-                    mapper.BeginSubmitStream();
                     var outputs = records.Select(r => new OpenAI.Assistants.ToolOutput(r.ToolCallId, r.Output)).ToArray();
                     (stream, openError) = await TryOpenAsync(ct => Client.SubmitToolOutputsToRunStreamingAsync(run.ThreadId, run.Id, outputs, ct), cancellationToken).ConfigureAwait(false);
                     if (openError is not null)
@@ -166,25 +214,27 @@ internal sealed partial class RunEngine
                             throw Translated(openError);
                         }
 
-                        // Reconcile like the polled submit: re-read the run; submit again only when it still waits for these calls.
-                        operation.Snapshot = await _backend.SubmitToolOutputsAsync(run.ThreadId, run.Id, Outputs(records), cancellationToken).ConfigureAwait(false);
+                        // The submit may have landed: follow the run by polling from what the server says now.
+                        recovered = true;
+                        operation.Snapshot = await ReconcileSubmitAsync(run, records, cancellationToken).ConfigureAwait(false);
+                        foreach (var e in Progress(mapper, operation.Snapshot))
+                        {
+                            yield return e;
+                        }
                     }
 
                     continue;
                 }
 
-                if (!broken && run.Status.IsTerminal())
-                {
-                    finished = true;
-                }
-                else
+                if (broken || !run.Status.IsTerminal())
                 {
                     // Follow the run by polling: a cut stream, a stream that ended early, a stop by the kit.
+                    recovered = true;
                     var statuses = new List<RunSnapshot>();
                     var settled = await PollUntilSettledAsync(operation, cancellationToken, statuses.Add).ConfigureAwait(false);
                     foreach (var s in statuses)
                     {
-                        foreach (var e in mapper.OnPolledStatus(s))
+                        foreach (var e in Progress(mapper, s))
                         {
                             yield return e;
                         }
@@ -192,16 +242,25 @@ internal sealed partial class RunEngine
 
                     if (settled.Status == RunStatus.RequiresAction && context.StopReason is null)
                     {
+                        mapper.BeginSubmitStream();
+                        for (var i = 0; i < settled.RequiredToolCalls.Count; i++)
+                        {
+                            foreach (var e in mapper.CatchUp(settled.RequiredToolCalls[i], i))
+                            {
+                                yield return e;
+                            }
+                        }
+
                         var records = await ExecuteToolRoundAsync(operation, settled, scope.ServiceProvider, cancellationToken).ConfigureAwait(false);
                         if (records is not null)
                         {
                             foreach (var record in records)
                             {
-                                yield return new ToolCallCompletedEvent(context.ThreadId, settled.Id, record.ToolCallId, ToolCallType.Function) { Record = record };
+                                yield return Completed(context, settled, record);
                             }
 
                             operation.Snapshot = await _backend.SubmitToolOutputsAsync(settled.ThreadId, settled.Id, Outputs(records), cancellationToken).ConfigureAwait(false);
-                            foreach (var e in mapper.OnPolledStatus(operation.Snapshot))
+                            foreach (var e in Progress(mapper, operation.Snapshot))
                             {
                                 yield return e;
                             }
@@ -209,31 +268,26 @@ internal sealed partial class RunEngine
 
                         continue;
                     }
-
-                    if (settled.Status.IsTerminal())
-                    {
-                        finished = true;
-                    }
                 }
 
-                if (finished)
+                var final = operation.Snapshot;
+                if (final.Status == RunStatus.Failed && await RerunAsync(operation, final, cancellationToken).ConfigureAwait(false))
                 {
-                    var final = operation.Snapshot;
-                    if (final.Status == RunStatus.Failed && await RerunAsync(operation, final, cancellationToken).ConfigureAwait(false))
+                    // A new run: followed by polling, its own statuses and steps.
+                    recovered = true;
+                    foreach (var e in Progress(mapper, operation.Snapshot))
                     {
-                        finished = false;
-                        foreach (var e in mapper.OnPolledStatus(operation.Snapshot))
-                        {
-                            yield return e;
-                        }
-
-                        continue;
+                        yield return e;
                     }
+
+                    continue;
                 }
+
+                break;
             }
 
-            // Catch up on what the stream did not deliver (after a cut), then finish.
-            var last = operation!.Snapshot;
+            // Catch up on what the stream did not deliver (after a cut), then finish: the terminal status, the finish.
+            var last = operation.Snapshot;
             var messages = last.Status == RunStatus.Failed
                 ? []
                 : await _backend.GetRunMessagesAsync(last.ThreadId, last.Id, context.UserMessageId, cancellationToken).ConfigureAwait(false);
@@ -245,7 +299,7 @@ internal sealed partial class RunEngine
                 }
             }
 
-            if (_options.RunStepLog && mapper.Steps.Count == 0)
+            if (_options.RunStepLog && (recovered || mapper.Steps.Count == 0))
             {
                 var steps = await _backend.GetRunStepsAsync(last.ThreadId, last.Id, cancellationToken).ConfigureAwait(false);
                 foreach (var step in steps)
@@ -257,16 +311,25 @@ internal sealed partial class RunEngine
                 }
             }
 
+            foreach (var e in mapper.OnPolledStatus(last))
+            {
+                yield return e;
+            }
+
             var result = await CompleteRunAsync(context, last, messages, mapper.Steps, cancellationToken).ConfigureAwait(false);
             operation.Value = result;
-            yield return new RunFinishedEvent(last.ThreadId, last.Id, last.Status, result, last.Status == RunStatus.Failed ? Failed(context, last).Error : null, Sum(context.EarlierUsage, last.Usage));
             finished = true;
+            yield return new RunFinishedEvent(last.ThreadId, last.Id, last.Status, result, last.Status == RunStatus.Failed ? Failed(context, last).Error : null, Sum(context.EarlierUsage, last.Usage));
         }
         finally
         {
-            if (!finished && operation is not null && cancellationToken.IsCancellationRequested)
+            if (!finished && cancellationToken.IsCancellationRequested)
             {
-                await OnCallerCancelledAsync(operation).ConfigureAwait(false);
+                operation ??= await FindAfterCancellationAsync(context).ConfigureAwait(false);
+                if (operation is not null)
+                {
+                    await OnCallerCancelledAsync(operation).ConfigureAwait(false);
+                }
             }
 
             await DisposeAccountingAsync(context).ConfigureAwait(false);
@@ -274,6 +337,24 @@ internal sealed partial class RunEngine
     }
 
     private AssistantClient Client => _clients.Assistants;
+
+    /// <summary>
+    /// A status seen while following the run other than by its stream. The terminal status is held back until what the
+    /// stream missed (the rest of the text, the steps) was emitted, so it comes last, as in a stream.
+    /// </summary>
+    private static IEnumerable<RunStreamEvent> Progress(StreamingUpdateMapper mapper, RunSnapshot run)
+    {
+        if (run.Status.IsTerminal())
+        {
+            mapper.Follow(run);
+            return [];
+        }
+
+        return mapper.OnPolledStatus(run);
+    }
+
+    private static ToolCallCompletedEvent Completed(RunContext context, RunSnapshot run, ToolCallRecord record) =>
+        new(context.ThreadId, run.Id, record.ToolCallId, ToolCallType.Function) { Record = record };
 
     private async Task<RunOperation> AdoptAsync(RunContext context, RunSnapshot run, CancellationToken cancellationToken)
     {
@@ -296,6 +377,42 @@ internal sealed partial class RunEngine
             ? await assistants.FindRunAsync(context.ThreadId, operationId, cancellationToken).ConfigureAwait(false)
             : null;
 
+    /// <summary>The caller cancelled before the run was announced: it may exist nevertheless; find it (bounded) to cancel it.</summary>
+    private async Task<RunOperation?> FindAfterCancellationAsync(RunContext context)
+    {
+        if (!_options.CancelRunOnCallerCancellation || context.RunOperationId is null)
+        {
+            return null;
+        }
+
+        using var timeout = new CancellationTokenSource(_options.CancelRunTimeout, _timeProvider);
+        try
+        {
+            return await FindRunByOperationAsync(context, timeout.Token).ConfigureAwait(false) is { } found
+                ? new RunOperation(this, context, found)
+                : null;
+        }
+        catch (Exception ex) when (ex is ClientResultException or HttpRequestException or OperationCanceledException or IOException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// A streamed submit failed ambiguously: it may have landed. Reads the run and submits again (reconciled) only when
+    /// it still waits for exactly these calls; otherwise the run moved on and is followed from there.
+    /// </summary>
+    private async Task<RunSnapshot> ReconcileSubmitAsync(RunSnapshot run, IReadOnlyList<ToolCallRecord> records, CancellationToken cancellationToken)
+    {
+        var current = await _backend.GetRunAsync(run.ThreadId, run.Id, cancellationToken).ConfigureAwait(false);
+        var submitted = records.Select(r => r.ToolCallId).ToHashSet(StringComparer.Ordinal);
+        var waitingForSame = current.Status == RunStatus.RequiresAction
+            && current.RequiredToolCalls.Select(c => c.ToolCallId).ToHashSet(StringComparer.Ordinal).SetEquals(submitted);
+        return waitingForSame
+            ? await _backend.SubmitToolOutputsAsync(run.ThreadId, run.Id, Outputs(records), cancellationToken).ConfigureAwait(false)
+            : current;
+    }
+
     private static async Task<(AsyncStreamingResult<StreamingUpdate>? Stream, Exception? Error)> TryOpenAsync(
         Func<CancellationToken, Task<AsyncStreamingResult<StreamingUpdate>>> open, CancellationToken cancellationToken)
     {
@@ -316,15 +433,24 @@ internal sealed partial class RunEngine
         _ => ServerErrors.Transport(exception, _options.ApiKey),
     };
 
-    /// <summary>The OpenAI client surfaces an SSE <c>error</c> event as <c>ClientResultException("Streaming error (code: type)")</c>.</summary>
+    /// <summary>
+    /// The OpenAI client surfaces an SSE <c>error</c> event as a <c>ClientResultException</c> without a status, whose
+    /// message is <c>Streaming error ({type}: {code})</c>, a blank line, and the server's message. Returns the code and
+    /// the server's message; null when the exception is not a stream error (a transport failure).
+    /// </summary>
     internal static (string? Code, string Message)? ParseStreamError(ClientResultException exception)
     {
         var match = StreamErrorPattern().Match(exception.Message);
-        return match.Success
-            ? (match.Groups["code"].Value is { Length: > 0 } code && code != "null" ? code : null, exception.Message)
-            : exception.Status == 0 ? null : (null, exception.Message);
+        if (!match.Success)
+        {
+            return exception.Status == 0 ? null : (null, exception.Message);
+        }
+
+        var code = match.Groups["code"].Value.Trim();
+        var text = match.Groups["message"].Value.Trim();
+        return (code is { Length: > 0 } and not "null" ? code : null, text.Length > 0 ? text : exception.Message);
     }
 
-    [GeneratedRegex(@"Streaming error \(code: (?<code>[^,)]*)")]
+    [GeneratedRegex(@"^Streaming error \((?<type>[^:)]*):\s*(?<code>[^)]*)\)(?<message>[\s\S]*)$")]
     private static partial Regex StreamErrorPattern();
 }

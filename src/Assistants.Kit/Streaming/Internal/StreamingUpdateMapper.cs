@@ -17,6 +17,7 @@ internal sealed class StreamingUpdateMapper
     private readonly Dictionary<string, AssistantMessage> _completedMessages = new(StringComparer.Ordinal);
     private readonly List<string> _messageOrder = [];
     private readonly Dictionary<(string StepId, int Index), string> _callIds = [];
+    private readonly Dictionary<string, (int Index, StringBuilder Arguments)> _arguments = new(StringComparer.Ordinal);
     private readonly HashSet<string> _completedCalls = new(StringComparer.Ordinal);
     private readonly Dictionary<string, RunStepRecord> _steps = new(StringComparer.Ordinal);
     private readonly List<string> _stepOrder = [];
@@ -35,9 +36,6 @@ internal sealed class StreamingUpdateMapper
     /// <summary>Gets the tool calls of the current <c>requires_action</c> (one update per call).</summary>
     public List<ToolCallRequest> RequiredCalls { get; } = [];
 
-    /// <summary>Gets whether any update arrived.</summary>
-    public bool SawAnyUpdate { get; private set; }
-
     public IReadOnlyList<RunStepRecord> Steps => [.. _stepOrder.Select(id => _steps[id])];
 
     /// <summary>Gets the text emitted so far for a message.</summary>
@@ -52,61 +50,69 @@ internal sealed class StreamingUpdateMapper
     /// <summary>Prepares for the stream that follows a tool-output submission.</summary>
     public void BeginSubmitStream() => RequiredCalls.Clear();
 
-    public IEnumerable<RunStreamEvent> Map(StreamingUpdate update)
+    /// <summary>
+    /// Follows <paramref name="run"/> without emitting anything: remembers it as the last snapshot and takes its ID. A
+    /// different run (a re-run after a failure) starts afresh: its own statuses, steps and pending calls.
+    /// </summary>
+    public void Follow(RunSnapshot run)
     {
-        SawAnyUpdate = true;
+        if (RunId is not null && !string.Equals(RunId, run.Id, StringComparison.Ordinal))
+        {
+            _lastStatus = null;
+            _steps.Clear();
+            _stepOrder.Clear();
+            RequiredCalls.Clear();
+        }
+
+        RunId = run.Id;
+        LastRun = run;
+    }
+
+    /// <summary>
+    /// Maps one update, appending its events (none, one, or a few) to <paramref name="events"/>: the hot path of a
+    /// stream, so it allocates nothing but the events themselves.
+    /// </summary>
+    public void Map(StreamingUpdate update, List<RunStreamEvent> events)
+    {
         switch (update)
         {
-            case RequiredActionUpdate required:
-                RequiredCalls.Add(new ToolCallRequest(required.ToolCallId, required.FunctionName, required.FunctionArguments ?? string.Empty));
-                foreach (var e in OnRun(required.GetThreadRun()))
+            case MessageContentUpdate content:
+                if (content.Text is { Length: > 0 } text)
                 {
-                    yield return e;
+                    TextOf(content.MessageId).Append(text);
+                    events.Add(new TextDeltaEvent(_threadId, RunId, content.MessageId, text));
                 }
 
                 break;
 
-            case RunUpdate run:
-                foreach (var e in OnRun(run.Value))
-                {
-                    yield return e;
-                }
+            case RequiredActionUpdate required:
+                RequiredCalls.Add(new ToolCallRequest(required.ToolCallId, required.FunctionName, required.FunctionArguments ?? string.Empty));
+                OnStatus(AssistantsProtocolBackend.ToSnapshot(required.GetThreadRun(), null), events);
+                break;
 
+            case RunUpdate run:
+                OnStatus(AssistantsProtocolBackend.ToSnapshot(run.Value, null), events);
                 break;
 
             case RunStepUpdate step when step.UpdateKind is StreamingUpdateReason.RunStepCompleted or StreamingUpdateReason.RunStepFailed
                 or StreamingUpdateReason.RunStepCancelled or StreamingUpdateReason.RunStepExpired:
-                foreach (var e in OnStepFinished(step.Value))
-                {
-                    yield return e;
-                }
-
+                OnStepFinished(step.Value, events);
                 break;
 
             case RunStepDetailsUpdate details:
-                foreach (var e in OnStepDelta(details))
-                {
-                    yield return e;
-                }
-
+                OnStepDelta(details, events);
                 break;
 
             case MessageStatusUpdate status when status.UpdateKind == StreamingUpdateReason.MessageCreated:
-                Track(status.Value.Id);
-                yield return new MessageCreatedEvent(_threadId, RunId, status.Value.Id);
+                _ = TextOf(status.Value.Id);
+                events.Add(new MessageCreatedEvent(_threadId, RunId, status.Value.Id));
                 break;
 
             case MessageStatusUpdate status when status.UpdateKind is StreamingUpdateReason.MessageCompleted or StreamingUpdateReason.MessageFailed:
                 var message = AssistantsProtocolBackend.ToMessage(status.Value);
-                Track(message.Id);
+                _ = TextOf(message.Id);
                 _completedMessages[message.Id] = message;
-                yield return new MessageCompletedEvent(_threadId, RunId, message, status.Value.Status == MessageStatus.Incomplete);
-                break;
-
-            case MessageContentUpdate content when !string.IsNullOrEmpty(content.Text):
-                Track(content.MessageId);
-                _text[content.MessageId].Append(content.Text);
-                yield return new TextDeltaEvent(_threadId, RunId, content.MessageId, content.Text);
+                events.Add(new MessageCompletedEvent(_threadId, RunId, message, status.Value.Status == MessageStatus.Incomplete));
                 break;
         }
     }
@@ -116,7 +122,7 @@ internal sealed class StreamingUpdateMapper
     {
         if (!IsMessageKnown(message.Id))
         {
-            Track(message.Id);
+            _ = TextOf(message.Id);
             yield return new MessageCreatedEvent(_threadId, RunId, message.Id);
         }
 
@@ -126,7 +132,7 @@ internal sealed class StreamingUpdateMapper
             if (message.Text.Length > emitted.Length && message.Text.StartsWith(emitted, StringComparison.Ordinal))
             {
                 var rest = message.Text[emitted.Length..];
-                _text[message.Id].Append(rest);
+                TextOf(message.Id).Append(rest);
                 yield return new TextDeltaEvent(_threadId, RunId, message.Id, rest);
             }
 
@@ -135,15 +141,37 @@ internal sealed class StreamingUpdateMapper
         }
     }
 
-    /// <summary>Emits a status change seen while following the run by polling (stream recovery).</summary>
+    /// <summary>Emits a status change (from the run's status field) seen while following the run by polling.</summary>
     public IEnumerable<RunStreamEvent> OnPolledStatus(RunSnapshot run)
     {
-        LastRun = run;
-        RunId ??= run.Id;
-        if (_lastStatus != run.Status)
+        var events = new List<RunStreamEvent>(1);
+        OnStatus(run, events);
+        return events;
+    }
+
+    /// <summary>
+    /// Announces a function call the stream did not (fully) deliver, read from the run after a recovery: the start when
+    /// it was never seen, then the part of its arguments beyond what was already emitted.
+    /// </summary>
+    public IEnumerable<RunStreamEvent> CatchUp(ToolCallRequest call, int index)
+    {
+        if (_arguments.TryGetValue(call.ToolCallId, out var seen))
         {
-            _lastStatus = run.Status;
-            yield return new RunStatusChangedEvent(_threadId, run.Id, run.Status);
+            index = seen.Index;
+        }
+        else
+        {
+            seen = (index, new StringBuilder());
+            _arguments[call.ToolCallId] = seen;
+            yield return new ToolCallStartedEvent(_threadId, RunId, call.ToolCallId, ToolCallType.Function, call.Name, index);
+        }
+
+        var sent = seen.Arguments.ToString();
+        if (call.ArgumentsJson.Length > sent.Length && call.ArgumentsJson.StartsWith(sent, StringComparison.Ordinal))
+        {
+            var rest = call.ArgumentsJson[sent.Length..];
+            seen.Arguments.Append(rest);
+            yield return new ToolCallArgumentsDeltaEvent(_threadId, RunId, call.ToolCallId, index, rest);
         }
     }
 
@@ -160,20 +188,22 @@ internal sealed class StreamingUpdateMapper
         yield return new RunStepCompletedEvent(_threadId, RunId, step);
     }
 
-    private IEnumerable<RunStreamEvent> OnRun(ThreadRun run)
+    /// <summary>A status change comes from the run's status field, never from the event's name.</summary>
+    private void OnStatus(RunSnapshot run, List<RunStreamEvent> events)
     {
-        var snapshot = AssistantsProtocolBackend.ToSnapshot(run, null);
-        foreach (var e in OnPolledStatus(snapshot))
+        Follow(run);
+        if (_lastStatus != run.Status)
         {
-            yield return e;
+            _lastStatus = run.Status;
+            events.Add(new RunStatusChangedEvent(_threadId, run.Id, run.Status));
         }
     }
 
-    private IEnumerable<RunStreamEvent> OnStepDelta(RunStepDetailsUpdate details)
+    private void OnStepDelta(RunStepDetailsUpdate details, List<RunStreamEvent> events)
     {
-        if (details.ToolCallIndex is not { } index && details.ToolCallId is null)
+        if (details.ToolCallIndex is null && details.ToolCallId is null)
         {
-            yield break;
+            return;
         }
 
         var key = (details.StepId ?? string.Empty, details.ToolCallIndex ?? 0);
@@ -181,26 +211,29 @@ internal sealed class StreamingUpdateMapper
         {
             if (details.ToolCallId is not { } newId)
             {
-                yield break;
+                return;
             }
 
             callId = newId;
             _callIds[key] = callId;
+            _arguments[callId] = (key.Item2, new StringBuilder());
+            // The update has no tool type: a function is announced with its name, a code interpreter call with its
+            // (empty) input; the client's result and output lists are never null, so they only count when not empty.
             var type = details.FunctionName is not null ? ToolCallType.Function
-                : details.FileSearchResults is not null || details.FileSearchRankingOptions is not null ? ToolCallType.FileSearch
-                : details.CodeInterpreterInput is not null || details.CodeInterpreterOutputs is not null ? ToolCallType.CodeInterpreter
-                : ToolCallType.Function;
-            yield return new ToolCallStartedEvent(_threadId, RunId, callId, type, details.FunctionName, key.Item2);
+                : details.CodeInterpreterInput is not null || details.CodeInterpreterOutputs is { Count: > 0 } ? ToolCallType.CodeInterpreter
+                : ToolCallType.FileSearch;
+            events.Add(new ToolCallStartedEvent(_threadId, RunId, callId, type, details.FunctionName, key.Item2));
         }
 
         var delta = details.FunctionArguments ?? details.CodeInterpreterInput;
         if (!string.IsNullOrEmpty(delta))
         {
-            yield return new ToolCallArgumentsDeltaEvent(_threadId, RunId, callId, key.Item2, delta);
+            _arguments[callId].Arguments.Append(delta);
+            events.Add(new ToolCallArgumentsDeltaEvent(_threadId, RunId, callId, key.Item2, delta));
         }
     }
 
-    private IEnumerable<RunStreamEvent> OnStepFinished(RunStep step)
+    private void OnStepFinished(RunStep step, List<RunStreamEvent> events)
     {
         var record = AssistantsProtocolBackend.ToStepRecord(step);
         if (!_steps.ContainsKey(record.StepId))
@@ -218,7 +251,7 @@ internal sealed class StreamingUpdateMapper
                     continue;
                 }
 
-                yield return call.Kind == OpenAI.Assistants.RunStepToolCallKind.CodeInterpreter
+                events.Add(call.Kind == OpenAI.Assistants.RunStepToolCallKind.CodeInterpreter
                     ? new ToolCallCompletedEvent(_threadId, RunId, call.Id, ToolCallType.CodeInterpreter)
                     {
                         CodeInterpreterInput = call.CodeInterpreterInput,
@@ -229,19 +262,23 @@ internal sealed class StreamingUpdateMapper
                     {
                         FileSearchResults = [.. (call.FileSearchResults ?? []).Select(r => new FileSearchResult(
                             r.FileId, r.FileName, r.Score, r.Content is { Count: > 0 } parts ? string.Concat(parts.Select(p => p.Text)) : null))],
-                    };
+                    });
             }
         }
 
-        yield return new RunStepCompletedEvent(_threadId, RunId, record);
+        events.Add(new RunStepCompletedEvent(_threadId, RunId, record));
     }
 
-    private void Track(string messageId)
+    /// <summary>The text emitted so far for a message (tracked from its first sight).</summary>
+    private StringBuilder TextOf(string messageId)
     {
-        if (!_text.ContainsKey(messageId))
+        if (!_text.TryGetValue(messageId, out var text))
         {
-            _text[messageId] = new StringBuilder();
+            text = new StringBuilder();
+            _text[messageId] = text;
             _messageOrder.Add(messageId);
         }
+
+        return text;
     }
 }
