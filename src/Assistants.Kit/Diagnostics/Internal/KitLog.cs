@@ -85,4 +85,10 @@ internal static partial class KitLog
 
     [LoggerMessage(1045, LogLevel.Information, "Conversation '{ConversationKey}' rolled over from {OldThreadId} to {NewThreadId} ({Reason}).")]
     public static partial void RolledOver(ILogger logger, string conversationKey, string oldThreadId, string newThreadId, string reason);
+
+    [LoggerMessage(1046, LogLevel.Information, "Resumed {Count} journaled runs at start.")]
+    public static partial void ResumedAtStart(ILogger logger, int count);
+
+    [LoggerMessage(1047, LogLevel.Error, "Resuming journaled runs at start failed.")]
+    public static partial void ResumeFailed(ILogger logger, Exception exception);
 }

@@ -61,9 +61,15 @@ internal sealed partial class RunEngine
 
         // Whether the kit followed the run other than by one unbroken stream: then the steps are read from the server.
         var recovered = false;
+        var previousActivity = System.Diagnostics.Activity.Current;
+        System.Diagnostics.Activity.Current = context.Activity ?? previousActivity;
         try
         {
             var request = BuildRunRequest(context, context.Assistant!);
+            await UpdateBindingAsync(context.ConversationKey, b => b with
+            {
+                Journal = b.Journal is { } j ? j with { Phase = RunJournalPhase.CreatingRun, RunOperationId = request.OperationId } : null,
+            }, cancellationToken).ConfigureAwait(false);
             var (stream, openError) = await TryOpenAsync(
                 ct => Client.CreateRunStreamingAsync(request.ThreadId, request.AssistantId, AssistantsProtocolBackend.ToRunOptions(request), ct),
                 cancellationToken).ConfigureAwait(false);
@@ -332,7 +338,13 @@ internal sealed partial class RunEngine
                 }
             }
 
+            if (operation is not null)
+            {
+                context.LastRun = operation.Snapshot;
+            }
+
             await DisposeAccountingAsync(context).ConfigureAwait(false);
+            System.Diagnostics.Activity.Current = previousActivity;
         }
     }
 
