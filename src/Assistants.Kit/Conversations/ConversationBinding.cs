@@ -50,6 +50,12 @@ public sealed record ConversationBinding
     public IReadOnlyList<string> PreviousThreadIds { get; init; } = [];
 
     /// <summary>
+    /// Gets the fencing token of the lease the last writer held (0 when writes are not fenced). A store rejects a save
+    /// whose token is lower than the stored one with <see cref="ConversationFencedException"/>.
+    /// </summary>
+    public long FencingToken { get; init; }
+
+    /// <summary>
     /// Gets the optimistic-concurrency version: 0 for a binding never saved; each save increments it. A save whose
     /// version is not the stored one fails with <see cref="ConversationConcurrencyException"/>.
     /// </summary>

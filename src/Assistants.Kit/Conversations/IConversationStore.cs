@@ -24,6 +24,7 @@ public interface IConversationStore
     /// <param name="cancellationToken">A cancellation token.</param>
     /// <returns>The stored binding, with the incremented version and the update time.</returns>
     /// <exception cref="ConversationConcurrencyException">The stored version differs.</exception>
+    /// <exception cref="ConversationFencedException">The binding's fencing token is lower than the stored one.</exception>
     ValueTask<ConversationBinding> SaveAsync(ConversationBinding binding, CancellationToken cancellationToken = default);
 
     /// <summary>Deletes a binding.</summary>

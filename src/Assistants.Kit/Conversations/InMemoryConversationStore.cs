@@ -38,6 +38,11 @@ public sealed class InMemoryConversationStore : IConversationStore
         {
             if (_bindings.TryGetValue(key, out var current))
             {
+                if (binding.FencingToken < current.FencingToken)
+                {
+                    throw new ConversationFencedException(binding.ConversationKey, binding.FencingToken, current.FencingToken);
+                }
+
                 if (current.Version != binding.Version)
                 {
                     throw new ConversationConcurrencyException(binding.ConversationKey, binding.Protocol, binding.Version, current.Version);

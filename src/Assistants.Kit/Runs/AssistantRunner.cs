@@ -40,7 +40,8 @@ public sealed class AssistantRunner
     {
         _ = Throw.IfNullOrWhiteSpace(conversationKey);
         _ = Throw.IfNullOrWhiteSpace(message);
-        using var turn = await _engine.EnterConversationAsync(conversationKey, cancellationToken).ConfigureAwait(false);
+        var turn = await _engine.EnterConversationAsync(conversationKey, cancellationToken).ConfigureAwait(false);
+        await using var turnDisposal = turn.ConfigureAwait(false);
         await _engine.ResumePendingAsync(conversationKey, cancellationToken).ConfigureAwait(false);
         var operation = await _engine.StartAsync(conversationKey, message, options, cancellationToken).ConfigureAwait(false);
         var result = await operation.WaitForCompletionAsync(cancellationToken).ConfigureAwait(false);
@@ -90,7 +91,8 @@ public sealed class AssistantRunner
     private async IAsyncEnumerable<RunStreamEvent> StreamInTurnAsync(
         string conversationKey, string message, RunOptions? options, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        using var turn = await _engine.EnterConversationAsync(conversationKey, cancellationToken).ConfigureAwait(false);
+        var turn = await _engine.EnterConversationAsync(conversationKey, cancellationToken).ConfigureAwait(false);
+        await using var turnDisposal = turn.ConfigureAwait(false);
         await _engine.ResumePendingAsync(conversationKey, cancellationToken).ConfigureAwait(false);
         var events = _engine.Protocol == AssistantsProtocol.Responses
             ? _engine.StreamResponsesAsync(conversationKey, message, options, cancellationToken)

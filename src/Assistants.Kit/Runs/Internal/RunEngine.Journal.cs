@@ -53,7 +53,8 @@ internal sealed partial class RunEngine
         var resumed = new List<ResumedRun>();
         foreach (var key in keys)
         {
-            using var turn = await EnterConversationAsync(key, cancellationToken).ConfigureAwait(false);
+            var turn = await EnterConversationAsync(key, cancellationToken).ConfigureAwait(false);
+            await using var turnDisposal = turn.ConfigureAwait(false);
             if (await ResumePendingAsync(key, cancellationToken).ConfigureAwait(false) is { } outcome)
             {
                 resumed.Add(outcome);

@@ -36,6 +36,7 @@ internal sealed partial class RunEngine
     private readonly OpenAIClientProvider _clients;
     private readonly KitTelemetry _telemetry;
     private readonly ConversationGate _gate = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _fences = new(StringComparer.Ordinal);
     private readonly ConversationObservers _observers;
     private readonly IServiceProvider _services;
 
@@ -86,7 +87,48 @@ internal sealed partial class RunEngine
     /// Waits for the conversation key's turn (runs on one key never overlap in this process). With
     /// <see cref="ConcurrencyPolicy.CancelActive"/>, the key's active run (from the store) is cancelled on the server first.
     /// </summary>
-    public async Task<IDisposable> EnterConversationAsync(string conversationKey, CancellationToken cancellationToken)
+    public async Task<IAsyncDisposable> EnterConversationAsync(string conversationKey, CancellationToken cancellationToken)
+    {
+        var holder = await EnterGateAsync(conversationKey, cancellationToken).ConfigureAwait(false);
+        if (_services.GetService<IConversationLeaseProvider>() is not { } leases)
+        {
+            return new Turn(this, conversationKey, holder, null);
+        }
+
+        try
+        {
+            // Across instances: the lease, whose fencing token is stamped on every store write for this key.
+            var lease = await leases.AcquireAsync(conversationKey, cancellationToken).ConfigureAwait(false);
+            _fences[conversationKey] = lease.FencingToken;
+            return new Turn(this, conversationKey, holder, lease);
+        }
+        catch
+        {
+            holder.Dispose();
+            throw;
+        }
+    }
+
+    private sealed class Turn(RunEngine engine, string key, IDisposable holder, IConversationLease? lease) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            engine._fences.TryRemove(key, out _);
+            try
+            {
+                if (lease is not null)
+                {
+                    await lease.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                holder.Dispose();
+            }
+        }
+    }
+
+    private async Task<IDisposable> EnterGateAsync(string conversationKey, CancellationToken cancellationToken)
     {
         if (_options.Concurrency == ConcurrencyPolicy.CancelActive)
         {
@@ -432,9 +474,15 @@ internal sealed partial class RunEngine
                 return null;
             }
 
+            var changed = change(current);
+            if (_fences.TryGetValue(conversationKey, out var fence))
+            {
+                changed = changed with { FencingToken = fence };
+            }
+
             try
             {
-                return await _store.SaveAsync(change(current), cancellationToken).ConfigureAwait(false);
+                return await _store.SaveAsync(changed, cancellationToken).ConfigureAwait(false);
             }
             catch (ConversationConcurrencyException) when (attempt < 5)
             {
