@@ -79,6 +79,9 @@ public sealed class AssistantsKitOptions
     /// </summary>
     public ConcurrencyPolicy Concurrency { get; set; } = ConcurrencyPolicy.Queue;
 
+    /// <summary>Gets or sets how tool calls that need a person's approval are handled.</summary>
+    public ApprovalOptions Approvals { get; set; } = new();
+
     /// <summary>Gets or sets how conversations roll over to a new thread under context pressure.</summary>
     public RolloverOptions Rollover { get; set; } = new();
 

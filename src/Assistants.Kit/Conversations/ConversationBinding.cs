@@ -67,7 +67,17 @@ public sealed record ConversationBinding
 /// <param name="Name">The tool name.</param>
 /// <param name="ArgumentsJson">The arguments JSON.</param>
 /// <param name="Output">The output, once computed and journaled (submitted on resume instead of executing the call again).</param>
-public sealed record PendingToolCall(string ToolCallId, string Name, string ArgumentsJson, string? Output = null);
+public sealed record PendingToolCall(string ToolCallId, string Name, string ArgumentsJson, string? Output = null)
+{
+    /// <summary>Gets the approval state of a call that needs a person's decision; <see langword="null"/> for other calls.</summary>
+    public ApprovalState? Approval { get; init; }
+
+    /// <summary>Gets when the approval was requested.</summary>
+    public DateTimeOffset? ApprovalRequestedAt { get; init; }
+
+    /// <summary>Gets when the approval expires (the run's expiry, or the kit's approval timeout).</summary>
+    public DateTimeOffset? ApprovalExpiresAt { get; init; }
+}
 
 /// <summary>What the kit remembers about an assistant definition it ensured on a server.</summary>
 /// <param name="Name">The definition's name.</param>

@@ -38,6 +38,19 @@ public interface IConversationObserver
     /// <returns>A task that completes when the event is handled.</returns>
     ValueTask OnRunFinishedAsync(ConversationRunEvent e, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
+    /// <summary>A tool call needs a person's approval; decide with <c>AssistantRunner.ApproveAsync</c> or <c>RejectAsync</c>.</summary>
+    /// <param name="approval">The approval.</param>
+    /// <param name="cancellationToken">A cancellation token.</param>
+    /// <returns>A task that completes when the event is handled.</returns>
+    ValueTask OnApprovalRequestedAsync(ToolApproval approval, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    /// <summary>An approval was decided (approved, rejected) or closed as expired.</summary>
+    /// <param name="approval">The approval, with its final state.</param>
+    /// <param name="waited">How long it waited.</param>
+    /// <param name="cancellationToken">A cancellation token.</param>
+    /// <returns>A task that completes when the event is handled.</returns>
+    ValueTask OnApprovalDecidedAsync(ToolApproval approval, TimeSpan waited, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
     /// <summary>A conversation is under context pressure; with rollover enabled, it rolls over next.</summary>
     /// <param name="e">The event.</param>
     /// <param name="cancellationToken">A cancellation token.</param>

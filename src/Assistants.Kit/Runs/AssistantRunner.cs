@@ -42,7 +42,7 @@ public sealed class AssistantRunner
         _ = Throw.IfNullOrWhiteSpace(message);
         var turn = await _engine.EnterConversationAsync(conversationKey, cancellationToken).ConfigureAwait(false);
         await using var turnDisposal = turn.ConfigureAwait(false);
-        await _engine.ResumePendingAsync(conversationKey, cancellationToken).ConfigureAwait(false);
+        ThrowIfAwaitingApproval(conversationKey, await _engine.ResumePendingAsync(conversationKey, cancellationToken).ConfigureAwait(false));
         var operation = await _engine.StartAsync(conversationKey, message, options, cancellationToken).ConfigureAwait(false);
         var result = await operation.WaitForCompletionAsync(cancellationToken).ConfigureAwait(false);
         await _engine.RollOverIfNeededAsync(conversationKey, result, cancellationToken).ConfigureAwait(false);
@@ -93,7 +93,7 @@ public sealed class AssistantRunner
     {
         var turn = await _engine.EnterConversationAsync(conversationKey, cancellationToken).ConfigureAwait(false);
         await using var turnDisposal = turn.ConfigureAwait(false);
-        await _engine.ResumePendingAsync(conversationKey, cancellationToken).ConfigureAwait(false);
+        ThrowIfAwaitingApproval(conversationKey, await _engine.ResumePendingAsync(conversationKey, cancellationToken).ConfigureAwait(false));
         var events = _engine.Protocol == AssistantsProtocol.Responses
             ? _engine.StreamResponsesAsync(conversationKey, message, options, cancellationToken)
             : _engine.StreamAsync(conversationKey, message, options, cancellationToken);
@@ -149,6 +149,59 @@ public sealed class AssistantRunner
     /// <returns>One outcome per resumed run.</returns>
     /// <exception cref="AssistantsServerException">The server answered with an error the kit cannot handle.</exception>
     public Task<IReadOnlyList<ResumedRun>> ResumeAsync(CancellationToken cancellationToken = default) => _engine.ResumeAsync(cancellationToken);
+
+    /// <summary>
+    /// Approves a tool call that waits for a person (see <see cref="RunResult.PendingApprovals"/>) — from any process or
+    /// instance sharing the conversation store: the tool runs once, and when every call of the round has its output the
+    /// outputs are submitted once and the run continues to its end.
+    /// </summary>
+    /// <param name="approvalId">The approval's ID.</param>
+    /// <param name="options">Per-run settings for the rest of the run (e.g. the assistant definition), or <see langword="null"/>.</param>
+    /// <param name="cancellationToken">A cancellation token.</param>
+    /// <returns>The run's result (still awaiting approval when other calls of the round wait too).</returns>
+    /// <exception cref="ApprovalNotFoundException">No such approval.</exception>
+    /// <exception cref="ApprovalAlreadyDecidedException">Someone decided it already; nothing was done.</exception>
+    /// <exception cref="ApprovalExpiredException">The run expired or ended first; the conversation can continue.</exception>
+    public Task<RunResult> ApproveAsync(string approvalId, RunOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        _ = Throw.IfNullOrWhiteSpace(approvalId);
+        return _engine.DecideAsync(approvalId, approve: true, reason: null, options, cancellationToken);
+    }
+
+    /// <summary>
+    /// Rejects a tool call that waits for a person: the model gets
+    /// <c>{"error":{"type":"rejected","message":"…"}}</c> as the call's output, and the run continues.
+    /// </summary>
+    /// <param name="approvalId">The approval's ID.</param>
+    /// <param name="reason">Why, for the model.</param>
+    /// <param name="options">Per-run settings for the rest of the run, or <see langword="null"/>.</param>
+    /// <param name="cancellationToken">A cancellation token.</param>
+    /// <returns>The run's result.</returns>
+    /// <exception cref="ApprovalNotFoundException">No such approval.</exception>
+    /// <exception cref="ApprovalAlreadyDecidedException">Someone decided it already; nothing was done.</exception>
+    /// <exception cref="ApprovalExpiredException">The run expired or ended first; the conversation can continue.</exception>
+    public Task<RunResult> RejectAsync(string approvalId, string reason, RunOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        _ = Throw.IfNullOrWhiteSpace(approvalId);
+        return _engine.DecideAsync(approvalId, approve: false, reason, options, cancellationToken);
+    }
+
+    /// <summary>Lists the approvals waiting for a decision, oldest first.</summary>
+    /// <param name="conversationKey">Only this conversation's, or <see langword="null"/> for all.</param>
+    /// <param name="toolName">Only this tool's, or <see langword="null"/>.</param>
+    /// <param name="olderThan">Only those waiting at least this long, or <see langword="null"/>.</param>
+    /// <param name="cancellationToken">A cancellation token.</param>
+    /// <returns>The pending approvals.</returns>
+    public Task<IReadOnlyList<ToolApproval>> GetPendingApprovalsAsync(string? conversationKey = null, string? toolName = null, TimeSpan? olderThan = null, CancellationToken cancellationToken = default) =>
+        _engine.GetPendingApprovalsAsync(conversationKey, toolName, olderThan, cancellationToken);
+
+    private static void ThrowIfAwaitingApproval(string conversationKey, ResumedRun? resumed)
+    {
+        if (resumed?.Result is { IsAwaitingApproval: true } paused)
+        {
+            throw new ConversationAwaitingApprovalException(conversationKey, paused.PendingApprovals);
+        }
+    }
 
     /// <summary>Re-attaches to a run started earlier (e.g. by a process that crashed), to wait for it or cancel it.</summary>
     /// <param name="threadId">The thread ID.</param>

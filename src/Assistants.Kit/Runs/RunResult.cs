@@ -63,6 +63,16 @@ public sealed class RunResult
     /// <summary>Gets what the run cost and the conversation's totals so far; <see cref="RunCostSummary.Cost"/> is null for an unpriced model.</summary>
     public RunCostSummary? Cost { get; init; }
 
+    /// <summary>
+    /// Gets the tool calls waiting for a person's approval. When not empty, the run is paused in
+    /// <see cref="RunStatus.RequiresAction"/>: decide with <see cref="AssistantRunner.ApproveAsync"/> or
+    /// <see cref="AssistantRunner.RejectAsync"/> (from any process) to continue it.
+    /// </summary>
+    public IReadOnlyList<ToolApproval> PendingApprovals { get; init; } = [];
+
+    /// <summary>Gets a value indicating whether the run waits for approvals.</summary>
+    public bool IsAwaitingApproval => PendingApprovals.Count > 0;
+
     /// <summary>Gets the reason the kit stopped the run itself (loop guard, budget), when it did.</summary>
     public string? StopReason { get; init; }
 

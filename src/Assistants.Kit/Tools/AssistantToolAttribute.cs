@@ -51,4 +51,10 @@ public sealed class AssistantToolAttribute : Attribute
     /// idempotent; otherwise the model gets an error output and observers are told. Default: <see langword="false"/>.
     /// </summary>
     public bool Idempotent { get; set; }
+
+    /// <summary>
+    /// Gets or sets a value indicating whether every call needs a person's approval before it runs (see
+    /// <see cref="AssistantRunner.ApproveAsync"/>; a predicate can be set with <c>ConfigureTool</c>). Default: <see langword="false"/>.
+    /// </summary>
+    public bool RequiresApproval { get; set; }
 }

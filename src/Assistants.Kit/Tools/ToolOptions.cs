@@ -102,4 +102,16 @@ public sealed class ToolPolicy
     /// <see cref="AssistantToolAttribute.Idempotent"/>). Default: <see langword="false"/>.
     /// </summary>
     public bool Idempotent { get; set; }
+
+    /// <summary>
+    /// Gets or sets a value indicating whether every call needs a person's approval before it runs (see
+    /// <see cref="AssistantRunner.ApproveAsync"/>). Default: <see langword="false"/>.
+    /// </summary>
+    public bool RequiresApproval { get; set; }
+
+    /// <summary>
+    /// Gets or sets a predicate over the call (its arguments and context) deciding whether it needs approval, e.g.
+    /// refunds above $100. Consulted when <see cref="RequiresApproval"/> is <see langword="false"/>.
+    /// </summary>
+    public Func<ToolCallContext, bool>? RequiresApprovalWhen { get; set; }
 }

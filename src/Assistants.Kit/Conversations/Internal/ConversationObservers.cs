@@ -33,6 +33,12 @@ internal sealed class ConversationObservers
     public ValueTask ContextPressureAsync(ContextPressureEvent e, CancellationToken cancellationToken) =>
         RaiseAsync(nameof(IConversationObserver.OnContextPressureAsync), o => o.OnContextPressureAsync(e, cancellationToken));
 
+    public ValueTask ApprovalRequestedAsync(ToolApproval approval, CancellationToken cancellationToken) =>
+        RaiseAsync(nameof(IConversationObserver.OnApprovalRequestedAsync), o => o.OnApprovalRequestedAsync(approval, cancellationToken));
+
+    public ValueTask ApprovalDecidedAsync(ToolApproval approval, TimeSpan waited, CancellationToken cancellationToken) =>
+        RaiseAsync(nameof(IConversationObserver.OnApprovalDecidedAsync), o => o.OnApprovalDecidedAsync(approval, waited, cancellationToken));
+
     private async ValueTask RaiseAsync(string name, Func<IConversationObserver, ValueTask> raise)
     {
         foreach (var observer in _observers)

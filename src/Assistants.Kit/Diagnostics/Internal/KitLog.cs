@@ -91,4 +91,16 @@ internal static partial class KitLog
 
     [LoggerMessage(1047, LogLevel.Error, "Resuming journaled runs at start failed.")]
     public static partial void ResumeFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(1048, LogLevel.Information, "Tool {ToolName} (call {ToolCallId}) of conversation '{ConversationKey}' waits for approval.")]
+    public static partial void ApprovalRequested(ILogger logger, string toolName, string toolCallId, string conversationKey);
+
+    [LoggerMessage(1049, LogLevel.Information, "Tool call {ToolCallId} of conversation '{ConversationKey}' was {Decision}.")]
+    public static partial void ApprovalDecided(ILogger logger, string toolCallId, string conversationKey, string decision);
+
+    [LoggerMessage(1050, LogLevel.Error, "The approval expiry sweep failed.")]
+    public static partial void ApprovalSweepFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(1051, LogLevel.Debug, "The approval expiry sweep skipped call {ToolCallId}: {Reason}")]
+    public static partial void ApprovalSweepSkipped(ILogger logger, string toolCallId, string reason);
 }

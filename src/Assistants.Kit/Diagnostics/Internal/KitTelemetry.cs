@@ -53,6 +53,8 @@ internal sealed class KitTelemetry : IDisposable
         Retries = _meter.CreateCounter<long>("assistants_kit.http.retries", "{retry}", "HTTP retries by the resilience layer.");
         Reconciliations = _meter.CreateCounter<long>("assistants_kit.reconciliations", "{write}", "Ambiguous writes reconciled, by outcome (adopted, resent).");
         BudgetRefusals = _meter.CreateCounter<long>("assistants_kit.budget.refusals", "{run}", "Runs refused by a budget before anything was sent.");
+        Approvals = _meter.CreateCounter<long>("assistants_kit.approvals", "{decision}", "Approval decisions, by assistants_kit.approval.decision (approved, rejected, expired).");
+        ApprovalWait = _meter.CreateHistogram<double>("assistants_kit.approval.wait", "s", "How long approvals waited for a decision.");
         ActiveRuns = _meter.CreateUpDownCounter<long>("assistants_kit.runs.active", "{run}", "Runs the kit is waiting for.");
     }
 
@@ -79,6 +81,10 @@ internal sealed class KitTelemetry : IDisposable
     public Counter<long> BudgetRefusals { get; }
 
     public UpDownCounter<long> ActiveRuns { get; }
+
+    public Counter<long> Approvals { get; }
+
+    public Histogram<double> ApprovalWait { get; }
 
     /// <summary>The provider name for an endpoint: <c>azure.ai.openai</c> for Azure hosts, otherwise <c>openai</c>.</summary>
     public static string Provider(Uri endpoint) =>

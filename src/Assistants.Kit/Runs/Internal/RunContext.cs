@@ -50,6 +50,9 @@ internal sealed class RunContext
 
     public int Attempts { get; set; } = 1;
 
+    /// <summary>Gets or sets the approvals the run waits for (gated tool calls), when it stopped to wait for a person.</summary>
+    public IReadOnlyList<ToolApproval> AwaitingApprovals { get; set; } = [];
+
     /// <summary>Gets or sets a value indicating whether the run is being resumed from the journal after a crash.</summary>
     public bool Resuming { get; set; }
 

@@ -201,6 +201,16 @@ internal sealed partial class RunEngine
                     var stepRun = run with { RequiredToolCalls = [.. mapper.RequiredCalls] };
                     mapper.BeginSubmitStream();
                     var records = await ExecuteToolRoundAsync(operation, stepRun, scope.ServiceProvider, cancellationToken).ConfigureAwait(false);
+                    if (records is null && context.AwaitingApprovals.Count > 0)
+                    {
+                        // Paused for a person's decision: the stream ends here; ApproveAsync/RejectAsync continue the run.
+                        var paused = AwaitingResult(context, stepRun);
+                        operation.Value = paused;
+                        finished = true;
+                        yield return new RunFinishedEvent(stepRun.ThreadId, stepRun.Id, RunStatus.RequiresAction, paused, null, null);
+                        yield break;
+                    }
+
                     if (records is null)
                     {
                         continue; // stopped by the kit: follow the run by polling until it is cancelled
@@ -258,6 +268,15 @@ internal sealed partial class RunEngine
                         }
 
                         var records = await ExecuteToolRoundAsync(operation, settled, scope.ServiceProvider, cancellationToken).ConfigureAwait(false);
+                        if (records is null && context.AwaitingApprovals.Count > 0)
+                        {
+                            var paused = AwaitingResult(context, settled);
+                            operation.Value = paused;
+                            finished = true;
+                            yield return new RunFinishedEvent(settled.ThreadId, settled.Id, RunStatus.RequiresAction, paused, null, null);
+                            yield break;
+                        }
+
                         if (records is not null)
                         {
                             foreach (var record in records)

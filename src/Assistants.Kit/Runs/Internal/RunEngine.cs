@@ -510,6 +510,13 @@ internal sealed partial class RunEngine
                 if (run.Status == RunStatus.RequiresAction)
                 {
                     var round = await ExecuteToolRoundAsync(operation, run, scope.ServiceProvider, cancellationToken).ConfigureAwait(false);
+                    if (round is null && context.AwaitingApprovals.Count > 0)
+                    {
+                        var paused = AwaitingResult(context, run);
+                        operation.Value = paused;
+                        return paused;
+                    }
+
                     if (round is not null)
                     {
                         var next = await SubmitOrSettleAsync(run, round, cancellationToken).ConfigureAwait(false);
@@ -674,18 +681,14 @@ internal sealed partial class RunEngine
             return null;
         }
 
-        // Outputs journaled before a crash are submitted as they are, never computed again.
-        // Calls pending when the process stopped: with an output (submit it) or without (it may have started running).
-        var journaled = context.Resuming && context.ConversationKey is { } key
-            ? (await _store.GetAsync(key, _backend.Protocol, cancellationToken).ConfigureAwait(false))?.PendingToolCalls
-                .ToDictionary(p => p.ToolCallId, StringComparer.Ordinal)
+        // The binding's pending calls for this run: outputs journaled before a crash (submitted as they are, never
+        // computed again), calls interrupted while running, and approvals requested or decided.
+        var stored = context.ConversationKey is { } key
+            ? await _store.GetAsync(key, _backend.Protocol, cancellationToken).ConfigureAwait(false)
             : null;
-        await UpdateBindingAsync(context.ConversationKey, b => b with
-        {
-            ActiveRunId = run.Id,
-            ActiveRunStatus = RunStatus.RequiresAction,
-            PendingToolCalls = [.. calls.Select(c => new PendingToolCall(c.ToolCallId, c.Name, c.ArgumentsJson, journaled?.GetValueOrDefault(c.ToolCallId)?.Output))],
-        }, cancellationToken).ConfigureAwait(false);
+        var journaled = stored is not null && stored.ActiveRunId == run.Id
+            ? stored.PendingToolCalls.ToDictionary(p => p.ToolCallId, StringComparer.Ordinal)
+            : [];
 
         var scope = new ToolExecutionScope(context.ConversationKey ?? string.Empty, run.ThreadId, run.Id, services)
         {
@@ -694,13 +697,20 @@ internal sealed partial class RunEngine
         };
         var fromJournal = new List<ToolCallRecord>();
         var toRun = new List<ToolCallRequest>();
+        var needApproval = new List<ToolCallRequest>();
         foreach (var call in calls)
         {
-            if (journaled?.GetValueOrDefault(call.ToolCallId)?.Output is { } output)
+            var entry = journaled.GetValueOrDefault(call.ToolCallId);
+            if (entry?.Output is { } output)
             {
-                fromJournal.Add(new ToolCallRecord(call.ToolCallId, call.Name, call.ArgumentsJson, output, ToolCallStatus.Succeeded, TimeSpan.Zero));
+                var status = entry.Approval == ApprovalState.Rejected ? ToolCallStatus.Rejected : ToolCallStatus.Succeeded;
+                fromJournal.Add(new ToolCallRecord(call.ToolCallId, call.Name, call.ArgumentsJson, output, status, TimeSpan.Zero));
             }
-            else if (journaled?.ContainsKey(call.ToolCallId) == true && !_tools.GetPolicy(call.Name).Idempotent)
+            else if (entry?.Approval is ApprovalState.Pending || (entry?.Approval is null && context.ConversationKey is not null && NeedsApproval(call, context, run)))
+            {
+                needApproval.Add(call);
+            }
+            else if (context.Resuming && entry is not null && !_tools.GetPolicy(call.Name).Idempotent)
             {
                 // Interrupted by a crash and not safe to run twice: the model is told, the app is told.
                 fromJournal.Add(new ToolCallRecord(call.ToolCallId, call.Name, call.ArgumentsJson, NotReexecutedOutput(call.Name), ToolCallStatus.HandlerException, TimeSpan.Zero));
@@ -717,15 +727,55 @@ internal sealed partial class RunEngine
             }
         }
 
+        var requestedAt = _timeProvider.GetUtcNow();
+        var expiresAt = run.ExpiresAt ?? requestedAt + _options.Approvals.Timeout;
+        await UpdateBindingAsync(context.ConversationKey, b => b with
+        {
+            ActiveRunId = run.Id,
+            ActiveRunStatus = RunStatus.RequiresAction,
+            PendingToolCalls = [.. calls.Select(c => journaled.GetValueOrDefault(c.ToolCallId) is { } existing
+                ? existing
+                : new PendingToolCall(c.ToolCallId, c.Name, c.ArgumentsJson)
+                {
+                    Approval = needApproval.Contains(c) ? ApprovalState.Pending : null,
+                    ApprovalRequestedAt = needApproval.Contains(c) ? requestedAt : null,
+                    ApprovalExpiresAt = needApproval.Contains(c) ? expiresAt : null,
+                })],
+        }, cancellationToken).ConfigureAwait(false);
+
         var executed = toRun.Count == 0 ? [] : await _tools.ExecuteAsync(toRun, scope, cancellationToken).ConfigureAwait(false);
         IReadOnlyList<ToolCallRecord> records = [.. fromJournal, .. executed];
         context.ToolCalls.AddRange(executed);
         context.ToolCalls.AddRange(fromJournal);
         await UpdateBindingAsync(context.ConversationKey, b => b with
         {
-            PendingToolCalls = [.. calls.Select(c => new PendingToolCall(c.ToolCallId, c.Name, c.ArgumentsJson, records.First(r => r.ToolCallId == c.ToolCallId).Output))],
+            PendingToolCalls = [.. b.PendingToolCalls.Select(p => records.FirstOrDefault(r => r.ToolCallId == p.ToolCallId) is { } r ? p with { Output = r.Output } : p)],
         }, cancellationToken).ConfigureAwait(false);
+        if (needApproval.Count > 0)
+        {
+            // The gated calls wait for a person; the outputs computed so far are journaled. Nothing is submitted yet.
+            context.AwaitingApprovals = [.. needApproval.Select(c => new ToolApproval(
+                ToolApproval.CreateId(context.ConversationKey!, _backend.Protocol, c.ToolCallId),
+                context.ConversationKey!, _backend.Protocol, run.ThreadId, run.Id, c.ToolCallId, c.Name, c.ArgumentsJson,
+                ApprovalState.Pending, journaled.GetValueOrDefault(c.ToolCallId)?.ApprovalRequestedAt ?? requestedAt,
+                journaled.GetValueOrDefault(c.ToolCallId)?.ApprovalExpiresAt ?? expiresAt))];
+            foreach (var approval in context.AwaitingApprovals.Where(a => !journaled.ContainsKey(a.ToolCallId)))
+            {
+                KitLog.ApprovalRequested(_logger, approval.ToolName, approval.ToolCallId, approval.ConversationKey);
+                await _observers.ApprovalRequestedAsync(approval, cancellationToken).ConfigureAwait(false);
+            }
+
+            RecordToolMetrics(executed);
+            return null;
+        }
+
         CrashIf("outputs-computed");
+        RecordToolMetrics(executed);
+        return records;
+    }
+
+    private void RecordToolMetrics(IReadOnlyList<ToolCallRecord> executed)
+    {
         foreach (var record in executed)
         {
             var name = new KeyValuePair<string, object?>(KitTelemetry.ToolName, record.Name);
@@ -737,8 +787,14 @@ internal sealed partial class RunEngine
                 _telemetry.ToolErrors.Add(1, name, status);
             }
         }
+    }
 
-        return records;
+    private bool NeedsApproval(ToolCallRequest call, RunContext context, RunSnapshot run)
+    {
+        var policy = _tools.GetPolicy(call.Name);
+        return policy.RequiresApproval
+            || (policy.RequiresApprovalWhen is { } predicate
+                && predicate(new ToolCallContext(context.ConversationKey!, run.ThreadId, run.Id, call.ToolCallId, call.Name, call.ArgumentsJson)));
     }
 
     /// <summary>
@@ -896,6 +952,26 @@ internal sealed partial class RunEngine
             Steps = steps,
             Cost = cost,
             StopReason = context.StopReason,
+        };
+    }
+
+    /// <summary>The result of a run paused for approvals: still <c>requires_action</c>, with the approvals to decide.</summary>
+    private RunResult AwaitingResult(RunContext context, RunSnapshot run)
+    {
+        foreach (var approval in context.AwaitingApprovals)
+        {
+            context.Activity?.AddEvent(new ActivityEvent(
+                "assistants_kit.approval.requested",
+                tags: new ActivityTagsCollection { [KitTelemetry.ToolName] = approval.ToolName, [KitTelemetry.ToolCallId] = approval.ToolCallId }));
+        }
+
+        EndTelemetry(context, run, null);
+        context.FinishRaised = true; // not finished: paused
+        return new RunResult(context.ConversationKey ?? string.Empty, run.ThreadId, run.Id, context.Assistant?.Id ?? run.AssistantId, RunStatus.RequiresAction, [])
+        {
+            ToolCalls = [.. context.ToolCalls],
+            PendingApprovals = context.AwaitingApprovals,
+            DefinitionVersion = context.Assistant?.Version,
         };
     }
 

@@ -26,7 +26,7 @@ internal abstract class ToolSource
             {
                 any = true;
                 builder.AddMethod(method, attribute.Name, attribute.Description, MethodDisplay.Describe(method), target);
-                builder.AttributePolicies[attribute.Name] = new ToolPolicy { Idempotent = attribute.Idempotent };
+                builder.AttributePolicies[attribute.Name] = new ToolPolicy { Idempotent = attribute.Idempotent, RequiresApproval = attribute.RequiresApproval };
             }
         }
 
