@@ -298,6 +298,16 @@ public sealed class ThreadMigratorTests
         Assert.DoesNotContain("WRONGSECRET", stopped.Threads[0].Error, StringComparison.Ordinal);
         Assert.Equal(ThreadMigrationStatus.NotAttempted, stopped.Threads[1].Status);
         Assert.Equal(1, refused.Target.Requests.Count("POST", "/conversations"));
+
+        // A source nobody listens on: the migration stops too, naming the source.
+        await using var unreachable = await MigrationHarness.StartAsync(o => o.Source.Endpoint = new Uri("http://127.0.0.1:1/v1"));
+        var gone = await unreachable.Migrator.MigrateThreadsAsync(["thread_a", "thread_b"]);
+
+        Assert.True(gone.Aborted);
+        Assert.Equal(MigrationEndpoint.Source, gone.Threads[0].EndpointFailure);
+        Assert.StartsWith("Source: The server could not be reached", gone.Threads[0].Error, StringComparison.Ordinal);
+        Assert.Equal(ThreadMigrationStatus.NotAttempted, gone.Threads[1].Status);
+        Assert.Empty(unreachable.Target.Requests.All);
     }
 
     [Fact]

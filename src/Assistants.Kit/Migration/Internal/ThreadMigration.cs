@@ -68,6 +68,12 @@ internal sealed class ThreadMigration
         {
             return Failed(ex.Message, null);
         }
+        catch (Exception ex) when (ex is InvalidOperationException or System.Text.Json.JsonException)
+        {
+            // A response the migrator cannot read (a server that is not quite compatible): this thread fails, the
+            // others go on.
+            return Failed($"Unexpected response: {ex.Message}", null);
+        }
     }
 
     private async Task<ThreadMigrationReport> MigrateAsync(CancellationToken cancellationToken)
