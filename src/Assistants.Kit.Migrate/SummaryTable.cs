@@ -85,6 +85,7 @@ internal static class SummaryTable
         NotCarriedKind.CodeInterpreter => "code interpreter",
         NotCarriedKind.FileSearch => "file search",
         NotCarriedKind.ThreadMetadata => "thread metadata",
+        NotCarriedKind.MessageMetadata => "message metadata",
         _ => "unknown content",
     };
 

@@ -35,7 +35,7 @@ public enum MigrationEndpoint
 /// <summary>What kind of thread content a migration could not carry.</summary>
 public enum NotCarriedKind
 {
-    /// <summary>An <c>image_file</c> part whose file is not mapped to a target file, or any image of an assistant message.</summary>
+    /// <summary>An <c>image_file</c> part whose file is not mapped to a target file, or any image file of an assistant message.</summary>
     ImageFile,
 
     /// <summary>An <c>image_url</c> part of an assistant message (Responses output messages hold text only).</summary>
@@ -64,6 +64,9 @@ public enum NotCarriedKind
 
     /// <summary>A metadata entry of the thread that does not fit on the conversation (16 entries at most).</summary>
     ThreadMetadata,
+
+    /// <summary>A metadata entry of a message (conversation items have no metadata; the kit's own <c>kit_*</c> entries are not reported).</summary>
+    MessageMetadata,
 }
 
 /// <summary>One piece of a thread that was not carried into the conversation.</summary>

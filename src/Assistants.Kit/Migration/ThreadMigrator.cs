@@ -17,7 +17,7 @@ namespace Assistants.Kit;
 /// <c>file_id</c> when the file is in <see cref="MigrationOptions.FileIdMap"/>. Not carried, and reported per thread in
 /// <see cref="ThreadMigrationReport.NotCarried"/>: image files not in the map (files belong to a server), images in
 /// assistant messages, attachments (file search / code interpreter tool resources), text annotations (the annotated
-/// text itself is carried verbatim), message metadata, the tool calls of run steps (function calls, code interpreter
+/// text itself is carried verbatim), message metadata (except the kit's own <c>kit_*</c> entries), the tool calls of run steps (function calls, code interpreter
 /// inputs and outputs, file searches) and thread metadata entries beyond what a conversation holds. A message with
 /// nothing representable becomes no item.</para>
 /// <para><b>Progress and idempotency.</b> The conversation is created empty, with metadata

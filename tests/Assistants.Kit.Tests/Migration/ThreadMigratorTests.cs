@@ -90,7 +90,8 @@ public sealed class ThreadMigratorTests
                 { "type": "image_file", "image_file": { "file_id": "file-mapped" } },
                 { "type": "image_file", "image_file": { "file_id": "file-sourceonly" } }
               ],
-              "attachments": [ { "file_id": "file-invoice", "tools": [ { "type": "file_search" } ] } ]
+              "attachments": [ { "file_id": "file-invoice", "tools": [ { "type": "file_search" } ] } ],
+              "metadata": { "channel": "web", "kit_op": "op_1" }
             }
             """)!.AsObject());
         h.Source.Script.OnRun(1)
@@ -118,6 +119,7 @@ public sealed class ThreadMigratorTests
         var notCarried = report.NotCarried.Select(n => (n.Kind, n.MessageId, n.RunId)).ToList();
         Assert.Contains((NotCarriedKind.ImageFile, userMessage, (string?)null), notCarried);
         Assert.Contains((NotCarriedKind.Attachment, userMessage, (string?)null), notCarried);
+        Assert.Single(report.NotCarried, n => n.Kind == NotCarriedKind.MessageMetadata && n.Detail.Contains("'channel'", StringComparison.Ordinal));
         Assert.Contains(notCarried, n => n.Kind == NotCarriedKind.Annotation && n.RunId == runId);
         Assert.Contains(notCarried, n => n.Kind == NotCarriedKind.ImageFile && n.RunId == runId);
         Assert.Contains((NotCarriedKind.FunctionCall, (string?)null, runId), notCarried);

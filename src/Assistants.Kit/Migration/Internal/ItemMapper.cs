@@ -93,6 +93,15 @@ internal static class ItemMapper
                 $"file {String(attachment, "file_id")} attached for {(tools.Length == 0 ? "no tool" : tools)} (give the responses a file_search tool with a vector store, or a code interpreter container, instead)"));
         }
 
+        foreach (var (key, _) in message["metadata"] as JsonObject ?? [])
+        {
+            // kit_* entries are the kit's own bookkeeping (e.g. the operation ID on every message it created).
+            if (!key.StartsWith("kit_", StringComparison.Ordinal))
+            {
+                notCarried.Add(new NotCarriedContent(NotCarriedKind.MessageMetadata, id, runId, $"message metadata entry '{key}' (conversation items have no metadata)"));
+            }
+        }
+
         JsonObject? item = null;
         if (content.Count > 0)
         {
