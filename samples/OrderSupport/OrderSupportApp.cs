@@ -106,7 +106,7 @@ public static class OrderSupportApp
                 }
             }
 
-            return await RunOnceAsync(runner, command, stdout, stderr, cancellationToken).ConfigureAwait(false);
+            return await RunOnceAsync(runner, command, new Approver(command.Approve, isTerminal, stdin, stderr), stdout, stderr, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -117,14 +117,41 @@ public static class OrderSupportApp
         }
     }
 
-    private static async Task<int> RunOnceAsync(AssistantRunner runner, CommandLine command, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    private static async Task<int> RunOnceAsync(AssistantRunner runner, CommandLine command, Approver approver, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         RunResult result;
+        var printed = new HashSet<string>(StringComparer.Ordinal);
         try
         {
             result = command.Poll
-                ? await PolledAsync(runner, command, stdout, cancellationToken).ConfigureAwait(false)
-                : await StreamedAsync(runner, command, stdout, cancellationToken).ConfigureAwait(false);
+                ? await PolledAsync(runner, command, stdout, printed, cancellationToken).ConfigureAwait(false)
+                : await StreamedAsync(runner, command, stdout, printed, cancellationToken).ConfigureAwait(false);
+
+            // Refunds wait for a person: asked on the terminal, or decided by --approve when there is none.
+            while (result.IsAwaitingApproval)
+            {
+                var approval = result.PendingApprovals[0];
+                var approved = approver.Decide(approval);
+                stdout.WriteLine($"approval {approval.ToolName} {approval.ArgumentsJson} -> {(approved ? "approved" : "rejected")}");
+                result = approved
+                    ? await runner.ApproveAsync(approval.ApprovalId, cancellationToken: cancellationToken).ConfigureAwait(false)
+                    : await runner.RejectAsync(approval.ApprovalId, "the customer service agent declined the refund", cancellationToken: cancellationToken).ConfigureAwait(false);
+                PrintTools(result, stdout, printed);
+                if (!result.IsAwaitingApproval)
+                {
+                    stdout.WriteLine($"assistant: {result.Text}");
+                }
+            }
+        }
+        catch (ConversationAwaitingApprovalException ex)
+        {
+            stderr.WriteLine($"error: {ex.Message}");
+            return ExitRunNotCompleted;
+        }
+        catch (ApprovalExpiredException ex)
+        {
+            stderr.WriteLine($"run expired: {ex.Message}");
+            return ExitRunNotCompleted;
         }
         catch (RunFailedException ex)
         {
@@ -167,20 +194,28 @@ public static class OrderSupportApp
     }
 
     /// <summary>The polled path: the tool lines once the run ended (in completion order), then the reply.</summary>
-    private static async Task<RunResult> PolledAsync(AssistantRunner runner, CommandLine command, TextWriter stdout, CancellationToken cancellationToken)
+    private static async Task<RunResult> PolledAsync(AssistantRunner runner, CommandLine command, TextWriter stdout, HashSet<string> printed, CancellationToken cancellationToken)
     {
         var result = await runner.RunAsync(command.ConversationKey, command.Message, cancellationToken: cancellationToken).ConfigureAwait(false);
-        foreach (var call in result.ToolCalls)
+        PrintTools(result, stdout, printed);
+        if (!result.IsAwaitingApproval)
         {
-            stdout.WriteLine(ToolLine(call));
+            stdout.WriteLine($"assistant: {result.Text}");
         }
 
-        stdout.WriteLine($"assistant: {result.Text}");
         return result;
     }
 
+    private static void PrintTools(RunResult result, TextWriter stdout, HashSet<string> printed)
+    {
+        foreach (var call in result.ToolCalls.Where(c => printed.Add(c.ToolCallId)))
+        {
+            stdout.WriteLine(ToolLine(call));
+        }
+    }
+
     /// <summary>The streamed path: tool lines as calls finish, the reply's text as it arrives, then a newline.</summary>
-    private static async Task<RunResult> StreamedAsync(AssistantRunner runner, CommandLine command, TextWriter stdout, CancellationToken cancellationToken)
+    private static async Task<RunResult> StreamedAsync(AssistantRunner runner, CommandLine command, TextWriter stdout, HashSet<string> printed, CancellationToken cancellationToken)
     {
         var writtenText = new System.Text.StringBuilder();
         string? lastMessageId = null;
@@ -190,7 +225,7 @@ public static class OrderSupportApp
         {
             switch (e)
             {
-                case ToolCallCompletedEvent { Record: { } record }:
+                case ToolCallCompletedEvent { Record: { } record } when printed.Add(record.ToolCallId):
                     stdout.WriteLine(ToolLine(record));
                     break;
                 case TextDeltaEvent text:
@@ -214,6 +249,11 @@ public static class OrderSupportApp
                     finished = end;
                     break;
             }
+        }
+
+        if (finished?.Result is { IsAwaitingApproval: true } paused)
+        {
+            return paused; // the reply comes once the approvals are decided
         }
 
         if (!started)

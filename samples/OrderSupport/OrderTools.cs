@@ -17,7 +17,7 @@ public sealed class OrderTools(OrderBook orders)
     }
 
     /// <summary>Refunds an order.</summary>
-    [AssistantTool("process_refund", Description = "Refunds an order in full.")]
+    [AssistantTool("process_refund", Description = "Refunds an order in full.", RequiresApproval = true)]
     public object ProcessRefund(
         [Description("The order ID, e.g. ORD-12345.")] string order_id,
         [Description("Why the customer wants the refund.")] string reason)

@@ -57,7 +57,7 @@ internal sealed class StoredBinding
         DefinitionVersion = binding.DefinitionVersion,
         ActiveRunId = binding.ActiveRunId,
         ActiveRunStatus = binding.ActiveRunStatus,
-        PendingToolCalls = [.. (binding.PendingToolCalls ?? []).Select(static c => new StoredToolCall(c.ToolCallId, c.Name, c.ArgumentsJson, c.Output))],
+        PendingToolCalls = [.. (binding.PendingToolCalls ?? []).Select(StoredToolCall.From)],
         MessageCount = binding.MessageCount,
         CreatedAt = binding.CreatedAt,
         UpdatedAt = binding.UpdatedAt,
@@ -74,7 +74,7 @@ internal sealed class StoredBinding
         DefinitionVersion = DefinitionVersion,
         ActiveRunId = ActiveRunId,
         ActiveRunStatus = ActiveRunStatus,
-        PendingToolCalls = [.. PendingToolCalls.Select(static c => new PendingToolCall(c.Id, c.Name, c.Arguments, c.Output))],
+        PendingToolCalls = [.. PendingToolCalls.Select(static c => c.ToPendingToolCall())],
         MessageCount = MessageCount,
         CreatedAt = CreatedAt,
         UpdatedAt = UpdatedAt,
@@ -89,7 +89,17 @@ internal sealed record StoredToolCall(
     [property: JsonPropertyName("id")] string Id,
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("arguments")] string Arguments,
-    [property: JsonPropertyName("output"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Output = null);
+    [property: JsonPropertyName("output"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Output = null,
+    [property: JsonPropertyName("approval"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ApprovalState? Approval = null,
+    [property: JsonPropertyName("approvalRequestedAt"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? ApprovalRequestedAt = null,
+    [property: JsonPropertyName("approvalExpiresAt"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? ApprovalExpiresAt = null)
+{
+    public static StoredToolCall From(PendingToolCall call) =>
+        new(call.ToolCallId, call.Name, call.ArgumentsJson, call.Output, call.Approval, call.ApprovalRequestedAt, call.ApprovalExpiresAt);
+
+    public PendingToolCall ToPendingToolCall() =>
+        new(Id, Name, Arguments, Output) { Approval = Approval, ApprovalRequestedAt = ApprovalRequestedAt, ApprovalExpiresAt = ApprovalExpiresAt };
+}
 
 /// <summary>An assistant record as stored in its string key.</summary>
 internal sealed record StoredAssistant(

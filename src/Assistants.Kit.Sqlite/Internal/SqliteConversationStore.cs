@@ -197,7 +197,7 @@ internal sealed class SqliteConversationStore : IConversationStore
         ActiveRunId = reader.IsDBNull(5) ? null : reader.GetString(5),
         ActiveRunStatus = reader.IsDBNull(6) ? null : Enum.Parse<RunStatus>(reader.GetString(6)),
         PendingToolCalls = [.. (JsonSerializer.Deserialize(reader.GetString(7), SqliteJsonContext.Default.StoredToolCallArray) ?? [])
-            .Select(static c => new PendingToolCall(c.Id, c.Name, c.Arguments, c.Output))],
+            .Select(static c => c.ToPendingToolCall())],
         MessageCount = reader.GetInt32(8),
         CreatedAt = ParseTime(reader.GetString(9)),
         UpdatedAt = ParseTime(reader.GetString(10)),
@@ -209,7 +209,7 @@ internal sealed class SqliteConversationStore : IConversationStore
     private static string ProtocolText(AssistantsProtocol protocol) => protocol.ToString();
 
     private static string ToolCallsJson(IReadOnlyList<PendingToolCall>? calls) =>
-        JsonSerializer.Serialize([.. (calls ?? []).Select(static c => new StoredToolCall(c.ToolCallId, c.Name, c.ArgumentsJson, c.Output))], SqliteJsonContext.Default.StoredToolCallArray);
+        JsonSerializer.Serialize([.. (calls ?? []).Select(StoredToolCall.From)], SqliteJsonContext.Default.StoredToolCallArray);
 
     // The round-trip format keeps the ticks and the offset, so a value reads back equal to what was written.
     private static string TimeText(DateTimeOffset value) => value.ToString("O", CultureInfo.InvariantCulture);

@@ -160,7 +160,12 @@ public abstract class ConversationStoreContract : IAsyncLifetime
             [
                 new PendingToolCall("call_1", "get_order_status", """{"orderId":"ORD-12345","verbose":true}""", """{"status":"shipped","note":"ü \"q\""}"""),
                 new PendingToolCall("call_2", "refund", """{"amount":12.5,"note":"naïve \"quoted\" 😀\n"}"""),
-                new PendingToolCall("call_3", "noop", "{}"),
+                new PendingToolCall("call_3", "noop", "{}")
+                {
+                    Approval = ApprovalState.Pending,
+                    ApprovalRequestedAt = new DateTimeOffset(2026, 1, 1, 8, 0, 2, TimeSpan.FromHours(-5)),
+                    ApprovalExpiresAt = new DateTimeOffset(2026, 1, 1, 13, 10, 2, TimeSpan.Zero),
+                },
             ],
             MessageCount = 17,
             CreatedAt = new DateTimeOffset(2026, 1, 1, 8, 0, 0, TimeSpan.FromHours(-5)),

@@ -118,8 +118,11 @@ public sealed class EnsureAssistantTests
         list.Headers.Add("OpenAI-Beta", "assistants=v2");
         var remaining = JsonNode.Parse(await (await http.SendAsync(list)).Content.ReadAsStringAsync())!["data"]!.AsArray();
         Assert.Single(remaining);
-        Assert.Equal(2, kit.Emulator.Requests.Count("POST", "/assistants"));
-        Assert.True(kit.Emulator.Requests.Count("DELETE", "/assistants/*") >= 1);
+        // Usually both created one (the delayed scans overlap) and the duplicate was deleted; under heavy load the second
+        // scan may already see the first assistant. Either way exactly one is left.
+        var created = kit.Emulator.Requests.Count("POST", "/assistants");
+        Assert.InRange(created, 1, 2);
+        Assert.Equal(created - 1, kit.Emulator.Requests.Where("DELETE", "/assistants/*").Count(r => r.StatusCode == 200));
 
         // Both end up using the one that is left (one of them may discover on its next run that its own was removed).
         var resultA = await runnerA.RunAsync("a", "hi", new RunOptions { Assistant = Definition() });

@@ -55,21 +55,37 @@ public sealed partial class OrderSupportSampleTests : IDisposable
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task RefundRequest_BothToolLinesLookupFirst_Exit0(bool poll)
+    public async Task RefundRequest_WithApprove_LookupThenApprovalThenRefund_Exit0(bool poll)
+    {
+        string[] args = ["--approve", "Please", "refund", "order", "ORD-67890"];
+        var run = await RunAsync(poll ? ["--poll", .. args] : args);
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(
+            [
+                """tool get_order_status {"order_id":"ORD-67890"} -> {"order_id":"ORD-67890","found":true,"status":"processing","tracking_number":null}""",
+                """approval process_refund {"order_id":"ORD-67890","reason":"Requested by the customer"} -> approved""",
+                """tool process_refund {"order_id":"ORD-67890","reason":"Requested by the customer"} -> {"order_id":"ORD-67890","refunded":true,"amount":249.00,"reason":"Requested by the customer"}""",
+                "assistant: Order ORD-67890 is processing. I refunded 249.00 for order ORD-67890.",
+            ],
+            run.Lines.Take(4));
+        Assert.Equal(5, run.Lines.Count);
+        Assert.Matches(UsageLine(), run.Lines[4]);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task RefundRequest_WithoutTerminalOrApprove_IsRejected_AndTheRunStillCompletes(bool poll)
     {
         string[] args = ["Please", "refund", "order", "ORD-67890"];
         var run = await RunAsync(poll ? ["--poll", .. args] : args);
 
         Assert.Equal(0, run.ExitCode);
-        Assert.Equal(4, run.Lines.Count);
-        Assert.Equal(
-            [
-                """tool get_order_status {"order_id":"ORD-67890"} -> {"order_id":"ORD-67890","found":true,"status":"processing","tracking_number":null}""",
-                """tool process_refund {"order_id":"ORD-67890","reason":"Requested by the customer"} -> {"order_id":"ORD-67890","refunded":true,"amount":249.00,"reason":"Requested by the customer"}""",
-            ],
-            run.Lines.Take(2));
-        Assert.Equal("assistant: Order ORD-67890 is processing. I refunded 249.00 for order ORD-67890.", run.Lines[2]);
-        Assert.Matches(UsageLine(), run.Lines[3]);
+        Assert.Equal("""approval process_refund {"order_id":"ORD-67890","reason":"Requested by the customer"} -> rejected""", run.Lines[1]);
+        Assert.StartsWith("""tool process_refund {"order_id":"ORD-67890","reason":"Requested by the customer"} -> {"error":{"type":"rejected",""", run.Lines[2], StringComparison.Ordinal);
+        Assert.StartsWith("assistant: I could not refund the order: A person rejected the call to 'process_refund'", run.Lines[3], StringComparison.Ordinal);
+        Assert.Matches(UsageLine(), run.Lines[4]);
     }
 
     [Theory]

@@ -17,7 +17,7 @@ internal sealed partial class RunEngine
                 ["type"] = "rejected",
                 ["message"] = $"A person rejected the call to '{toolName}': {reason}",
             },
-        }.ToJsonString();
+        }.ToJsonString(RelaxedJson);
 
     /// <summary>
     /// Decides an approval, from any process: exactly one decision wins (the binding's optimistic concurrency); an

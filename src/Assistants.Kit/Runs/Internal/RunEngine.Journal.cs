@@ -13,6 +13,8 @@ internal sealed class SimulatedCrashException(string point) : Exception($"Simula
 /// <summary>Crash resume from the journal kept in the conversation store.</summary>
 internal sealed partial class RunEngine
 {
+    private static readonly System.Text.Json.JsonSerializerOptions RelaxedJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     /// <summary>Gets or sets a test hook: return true for a journaled point to stop there as if the process died.</summary>
     internal Func<string, bool>? CrashAt { get; set; }
 
@@ -32,7 +34,7 @@ internal sealed partial class RunEngine
                 ["type"] = "not_reexecuted",
                 ["message"] = $"The call to '{toolName}' was interrupted by a restart before its output was recorded, and the tool is not idempotent, so it was not run again.",
             },
-        }.ToJsonString();
+        }.ToJsonString(RelaxedJson);
 
     /// <summary>
     /// Resumes every run the journal shows in flight (this process's protocol): finds the user message and the run by
