@@ -56,11 +56,8 @@ public static class RedisStoreKitBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);
         var services = builder.Services;
-        services.AddOptions<RedisStoreOptions>().Configure(configure).ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RedisStoreOptions>, RedisStoreOptionsValidator>());
-        services.TryAddSingleton(static sp => new RedisConnection(
-            sp.GetRequiredService<IOptions<RedisStoreOptions>>().Value,
-            sp.GetService<ILoggerFactory>()?.CreateLogger("Assistants.Kit.Redis") ?? NullLogger.Instance));
+        services.AddOptions<RedisStoreOptions>().Configure(configure);
+        AddConnection(services);
         services.RemoveAll<IConversationStore>();
         services.AddSingleton<IConversationStore>(static sp => new RedisConversationStore(
             sp.GetRequiredService<RedisConnection>(),
@@ -74,5 +71,15 @@ public static class RedisStoreKitBuilderExtensions
             static sp => sp.GetRequiredService<IOptions<RedisStoreOptions>>().Value.UseAsUsageLedger,
             static sp => sp.GetRequiredService<RedisUsageLedger>());
         return builder;
+    }
+
+    /// <summary>Registers the one <see cref="RedisConnection"/> of the package, from <see cref="RedisStoreOptions"/> (validated on start).</summary>
+    internal static void AddConnection(IServiceCollection services)
+    {
+        services.AddOptions<RedisStoreOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RedisStoreOptions>, RedisStoreOptionsValidator>());
+        services.TryAddSingleton(static sp => new RedisConnection(
+            sp.GetRequiredService<IOptions<RedisStoreOptions>>().Value,
+            sp.GetService<ILoggerFactory>()?.CreateLogger("Assistants.Kit.Redis") ?? NullLogger.Instance));
     }
 }

@@ -6,10 +6,11 @@ using StackExchange.Redis;
 namespace Assistants.Kit.Redis.Internal;
 
 /// <summary>
-/// <see cref="IConversationStore"/> on Redis. A binding is a hash (<c>version</c>, <c>data</c>) under
-/// <c>{prefix}binding:{protocol}:{key}</c>; saves go through a Lua script that compares the stored version and writes,
-/// atomically, so two app instances can never both win. <c>{prefix}bindings:{protocol}</c> is the set of keys
-/// <see cref="ListAsync"/> reads; members whose binding expired are removed when a list meets them.
+/// <see cref="IConversationStore"/> on Redis. A binding is a hash (<c>version</c>, <c>fence</c>, <c>data</c>) under
+/// <c>{prefix}binding:{protocol}:{key}</c>; saves go through a Lua script that compares the stored fencing token and
+/// version and writes, atomically, so two app instances can never both win and a writer whose lease was taken over is
+/// refused. <c>{prefix}bindings:{protocol}</c> is the set of keys <see cref="ListAsync"/> reads; members whose binding
+/// expired are removed when a list meets them.
 /// </summary>
 /// <remarks>
 /// StackExchange.Redis cannot cancel a command once sent: the cancellation token is checked before each operation, never
@@ -20,14 +21,44 @@ internal sealed class RedisConversationStore : IConversationStore
     private const int ListBatchSize = 128;
 
     // KEYS[1] binding hash, KEYS[2] index set; ARGV[1] expected version, ARGV[2] new version, ARGV[3] data,
-    // ARGV[4] expiry in milliseconds (0: none), ARGV[5] index member (the conversation key).
-    // Returns {1, new version} when written, {0, stored version} when the versions differ.
+    // ARGV[4] expiry in milliseconds (0: none), ARGV[5] index member (the conversation key), ARGV[6] the writer's fencing
+    // token. Tokens are 64-bit integers as invariant decimal text; they are compared exactly as text (Lua numbers are
+    // doubles, which cannot tell large neighbours apart). As in the in-memory store, the token is compared first, and
+    // only against a stored binding (a hash without a fence field, written before fencing, stores 0).
+    // Returns {1, new version} when written, {0, stored version} when the versions differ, {2, stored token} when the
+    // writer's token is lower than the stored one.
     private const string SaveScript = """
-        local current = redis.call('HGET', KEYS[1], 'version') or '0'
+        local function lower(a, b)
+            local an, bn = string.sub(a, 1, 1) == '-', string.sub(b, 1, 1) == '-'
+            if an ~= bn then
+                return an
+            end
+            if an then
+                a, b = string.sub(b, 2), string.sub(a, 2)
+            end
+            if #a ~= #b then
+                return #a < #b
+            end
+            for i = 1, #a do
+                local x, y = string.byte(a, i), string.byte(b, i)
+                if x ~= y then
+                    return x < y
+                end
+            end
+            return false
+        end
+        local stored = redis.call('HMGET', KEYS[1], 'version', 'fence')
+        local current = stored[1] or '0'
+        if stored[1] then
+            local fence = stored[2] or '0'
+            if lower(ARGV[6], fence) then
+                return {2, fence}
+            end
+        end
         if current ~= ARGV[1] then
             return {0, current}
         end
-        redis.call('HSET', KEYS[1], 'version', ARGV[2], 'data', ARGV[3])
+        redis.call('HSET', KEYS[1], 'version', ARGV[2], 'fence', ARGV[6], 'data', ARGV[3])
         if ARGV[4] ~= '0' then
             redis.call('PEXPIRE', KEYS[1], ARGV[4])
         else
@@ -52,7 +83,7 @@ internal sealed class RedisConversationStore : IConversationStore
         return 0
         """;
 
-    private static readonly RedisValue[] BindingFields = ["version", "data"];
+    private static readonly RedisValue[] BindingFields = ["version", "data", "fence"];
 
     private readonly RedisConnection _connection;
     private readonly TimeProvider _timeProvider;
@@ -99,11 +130,17 @@ internal sealed class RedisConversationStore : IConversationStore
                 data,
                 _ttlMilliseconds,
                 binding.ConversationKey,
+                binding.FencingToken.ToString(CultureInfo.InvariantCulture),
             ]).ConfigureAwait(false);
         var outcome = (RedisResult[])result!;
-        if ((long)outcome[0] != 1)
+        switch ((long)outcome[0])
         {
-            throw new ConversationConcurrencyException(binding.ConversationKey, binding.Protocol, binding.Version, (long)outcome[1]);
+            case 1:
+                break;
+            case 2:
+                throw new ConversationFencedException(binding.ConversationKey, binding.FencingToken, (long)outcome[1]);
+            default:
+                throw new ConversationConcurrencyException(binding.ConversationKey, binding.Protocol, binding.Version, (long)outcome[1]);
         }
 
         return stored;
@@ -212,13 +249,16 @@ internal sealed class RedisConversationStore : IConversationStore
             return null;
         }
 
-        if (values[1].IsNull || !long.TryParse((string?)values[0], NumberStyles.None, CultureInfo.InvariantCulture, out var version))
+        long fencingToken = 0;
+        if (values[1].IsNull
+            || !long.TryParse((string?)values[0], NumberStyles.None, CultureInfo.InvariantCulture, out var version)
+            || (!values[2].IsNull && !long.TryParse((string?)values[2], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out fencingToken)))
         {
             throw new InvalidOperationException($"The Redis key '{key}' does not hold a conversation binding.");
         }
 
         var stored = JsonSerializer.Deserialize((string)values[1]!, RedisJsonContext.Default.StoredBinding)
             ?? throw new InvalidOperationException($"The Redis key '{key}' does not hold a conversation binding.");
-        return stored.ToBinding(version);
+        return stored.ToBinding(version, fencingToken);
     }
 }

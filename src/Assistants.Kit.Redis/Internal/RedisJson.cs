@@ -3,8 +3,8 @@ using System.Text.Json.Serialization;
 namespace Assistants.Kit.Redis.Internal;
 
 /// <summary>
-/// A binding as stored in the <c>data</c> field of its hash (the version lives in the <c>version</c> field, which the
-/// compare-and-set script reads). A storage format of its own, so the public record can evolve without breaking data.
+/// A binding as stored in the <c>data</c> field of its hash (the version and the fencing token live in the
+/// <c>version</c> and <c>fence</c> fields, which the compare-and-set script reads). A storage format of its own, so the public record can evolve without breaking data.
 /// </summary>
 internal sealed class StoredBinding
 {
@@ -65,7 +65,7 @@ internal sealed class StoredBinding
         Journal = binding.Journal,
     };
 
-    public ConversationBinding ToBinding(long version) => new()
+    public ConversationBinding ToBinding(long version, long fencingToken) => new()
     {
         ConversationKey = ConversationKey,
         Protocol = Protocol,
@@ -80,6 +80,7 @@ internal sealed class StoredBinding
         UpdatedAt = UpdatedAt,
         PreviousThreadIds = PreviousThreadIds,
         Journal = Journal,
+        FencingToken = fencingToken,
         Version = version,
     };
 }

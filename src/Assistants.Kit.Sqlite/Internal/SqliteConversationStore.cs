@@ -7,27 +7,30 @@ namespace Assistants.Kit.Sqlite.Internal;
 
 /// <summary>
 /// <see cref="IConversationStore"/> on a SQLite file. Every statement is parameterised; a connection is opened per
-/// operation (pooled). Saves run in an immediate transaction: an <c>UPDATE … WHERE version = @expected</c> (or an
-/// <c>INSERT</c> that does nothing on a key conflict) which, when it touches no row, reads the stored version in the same
-/// transaction for the <see cref="ConversationConcurrencyException"/>.
+/// operation (pooled). Saves run in an immediate transaction: an <c>UPDATE … WHERE version = @expected AND
+/// fencing_token &lt;= @fencing_token</c> (or an <c>INSERT</c> that does nothing on a key conflict) which, when it touches
+/// no row, reads the stored version and fencing token in the same transaction to tell why: a lower fencing token than the
+/// stored one is a <see cref="ConversationFencedException"/> (checked first, as the in-memory store does), otherwise the
+/// versions differ (<see cref="ConversationConcurrencyException"/>).
 /// </summary>
 internal sealed class SqliteConversationStore : IConversationStore
 {
     private const string Columns =
         "conversation_key, protocol, thread_id, assistant_id, definition_version, active_run_id, active_run_status, " +
-        "pending_tool_calls, message_count, created_at, updated_at, previous_thread_ids, version, journal";
+        "pending_tool_calls, message_count, created_at, updated_at, previous_thread_ids, version, journal, fencing_token";
 
     private const string InsertSql =
         "INSERT INTO assistants_kit_bindings (" + Columns + ") VALUES (@key, @protocol, @thread_id, @assistant_id, " +
         "@definition_version, @active_run_id, @active_run_status, @pending_tool_calls, @message_count, @created_at, " +
-        "@updated_at, @previous_thread_ids, @version, @journal) ON CONFLICT (conversation_key, protocol) DO NOTHING;";
+        "@updated_at, @previous_thread_ids, @version, @journal, @fencing_token) ON CONFLICT (conversation_key, protocol) DO NOTHING;";
 
     private const string UpdateSql =
         "UPDATE assistants_kit_bindings SET thread_id = @thread_id, assistant_id = @assistant_id, " +
         "definition_version = @definition_version, active_run_id = @active_run_id, active_run_status = @active_run_status, " +
         "pending_tool_calls = @pending_tool_calls, message_count = @message_count, created_at = @created_at, " +
-        "updated_at = @updated_at, previous_thread_ids = @previous_thread_ids, version = @version, journal = @journal " +
-        "WHERE conversation_key = @key AND protocol = @protocol AND version = @expected_version;";
+        "updated_at = @updated_at, previous_thread_ids = @previous_thread_ids, version = @version, journal = @journal, " +
+        "fencing_token = @fencing_token " +
+        "WHERE conversation_key = @key AND protocol = @protocol AND version = @expected_version AND fencing_token <= @fencing_token;";
 
     private readonly SqliteDatabase _database;
     private readonly TimeProvider _timeProvider;
@@ -83,6 +86,7 @@ internal sealed class SqliteConversationStore : IConversationStore
             ("@previous_thread_ids", JsonSerializer.Serialize([.. stored.PreviousThreadIds ?? []], SqliteJsonContext.Default.StringArray)),
             ("@version", stored.Version),
             ("@journal", stored.Journal is null ? null : JsonSerializer.Serialize(stored.Journal, SqliteJsonContext.Default.RunJournal)),
+            ("@fencing_token", stored.FencingToken),
             ("@expected_version", binding.Version)))
         {
             rows = await write.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -90,19 +94,31 @@ internal sealed class SqliteConversationStore : IConversationStore
 
         if (rows == 0)
         {
-            long actual;
+            // Nothing written: read why in the same transaction (the row cannot change meanwhile).
+            long actualVersion = 0;
+            long? storedFence = null;
             using (var read = SqliteDatabase.Command(
                 connection,
                 transaction,
-                "SELECT version FROM assistants_kit_bindings WHERE conversation_key = @key AND protocol = @protocol;",
+                "SELECT version, fencing_token FROM assistants_kit_bindings WHERE conversation_key = @key AND protocol = @protocol;",
                 ("@key", binding.ConversationKey),
                 ("@protocol", ProtocolText(binding.Protocol))))
             {
-                actual = Convert.ToInt64(await read.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) ?? 0L, CultureInfo.InvariantCulture);
+                using var reader = await read.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    actualVersion = reader.GetInt64(0);
+                    storedFence = reader.GetInt64(1);
+                }
             }
 
             await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
-            throw new ConversationConcurrencyException(binding.ConversationKey, binding.Protocol, binding.Version, actual);
+            if (storedFence is { } fence && binding.FencingToken < fence)
+            {
+                throw new ConversationFencedException(binding.ConversationKey, binding.FencingToken, fence);
+            }
+
+            throw new ConversationConcurrencyException(binding.ConversationKey, binding.Protocol, binding.Version, actualVersion);
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
@@ -204,6 +220,7 @@ internal sealed class SqliteConversationStore : IConversationStore
         PreviousThreadIds = JsonSerializer.Deserialize(reader.GetString(11), SqliteJsonContext.Default.StringArray) ?? [],
         Version = reader.GetInt64(12),
         Journal = reader.IsDBNull(13) ? null : JsonSerializer.Deserialize(reader.GetString(13), SqliteJsonContext.Default.RunJournal),
+        FencingToken = reader.GetInt64(14),
     };
 
     private static string ProtocolText(AssistantsProtocol protocol) => protocol.ToString();

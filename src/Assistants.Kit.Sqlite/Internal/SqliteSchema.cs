@@ -24,6 +24,11 @@ internal sealed record SqliteMigration(int Version, string Description, string S
 /// <c>assistants_kit_usage_tags</c> (entry, name, value) indexed by (name, value, entry), so each tag of a query is an
 /// index lookup; every dimension is indexed together with the time.
 /// </para>
+/// <para>Version 3: the run journal of a binding (<c>journal</c>, JSON).</para>
+/// <para>
+/// Version 4: <c>fencing_token</c>, the <see cref="ConversationBinding.FencingToken"/> of the binding's last accepted
+/// save (0 for rows written before, which are therefore unfenced until a fenced writer saves them).
+/// </para>
 /// </remarks>
 internal static class SqliteSchema
 {
@@ -111,6 +116,9 @@ internal static class SqliteSchema
             """),
         new(3, "run journal and journaled tool outputs", """
             ALTER TABLE assistants_kit_bindings ADD COLUMN journal TEXT NULL;
+            """),
+        new(4, "fencing tokens of conversation leases", """
+            ALTER TABLE assistants_kit_bindings ADD COLUMN fencing_token INTEGER NOT NULL DEFAULT 0;
             """),
     ];
 

@@ -145,6 +145,151 @@ public abstract class ConversationStoreContract : IAsyncLifetime
     }
 
     [StoreFact]
+    public async Task Fencing_ALowerToken_IsRejected_WithBothTokens_AndNothingChanges()
+    {
+        var stored = await Store.SaveAsync(Binding("order-1") with { FencingToken = 5, MessageCount = 2 });
+
+        var ex = await Assert.ThrowsAsync<ConversationFencedException>(() => Store.SaveAsync(stored with { FencingToken = 4, MessageCount = 99, ThreadId = "thread_stale" }).AsTask());
+
+        Assert.Equal(("order-1", 4L, 5L), (ex.ConversationKey, ex.FencingToken, ex.StoredFencingToken));
+        Assert.Contains("fencing token 4 is older than the stored 5", ex.Message, StringComparison.Ordinal);
+        AssertSame(stored, await OpenStore().GetAsync("order-1", AssistantsProtocol.Assistants));
+    }
+
+    [StoreFact]
+    public async Task Fencing_AnEqualOrHigherToken_IsAccepted_AndBecomesTheStoredToken()
+    {
+        var v1 = await Store.SaveAsync(Binding("order-1") with { FencingToken = 5 });
+        var v2 = await Store.SaveAsync(v1 with { MessageCount = 1 });
+        var v3 = await Store.SaveAsync(v2 with { FencingToken = 9, MessageCount = 2 });
+
+        Assert.Equal((5L, 5L, 9L), (v1.FencingToken, v2.FencingToken, v3.FencingToken));
+        Assert.Equal(3, v3.Version);
+        AssertSame(v3, await OpenStore().GetAsync("order-1", AssistantsProtocol.Assistants));
+
+        // The token moved to 9: the holder of 5 is now fenced off, the holder of 9 is not.
+        var ex = await Assert.ThrowsAsync<ConversationFencedException>(() => Store.SaveAsync(v3 with { FencingToken = 5 }).AsTask());
+        Assert.Equal((5L, 9L), (ex.FencingToken, ex.StoredFencingToken));
+        Assert.Equal(4, (await Store.SaveAsync(v3 with { MessageCount = 3 })).Version);
+    }
+
+    [StoreFact]
+    public async Task Fencing_AnUnfencedWriter_IsAcceptedUntilAFencedOneSaved_ThenRejected()
+    {
+        var unfenced = await Store.SaveAsync(Binding("order-1"));
+        unfenced = await Store.SaveAsync(unfenced with { MessageCount = 1 });
+        Assert.Equal(0, unfenced.FencingToken);
+
+        var fenced = await Store.SaveAsync(unfenced with { FencingToken = 3 });
+
+        var ex = await Assert.ThrowsAsync<ConversationFencedException>(() => Store.SaveAsync(fenced with { FencingToken = 0 }).AsTask());
+        Assert.Equal((0L, 3L), (ex.FencingToken, ex.StoredFencingToken));
+        AssertSame(fenced, await Store.GetAsync("order-1", AssistantsProtocol.Assistants));
+    }
+
+    [StoreFact]
+    public async Task Fencing_IsCheckedBeforeTheVersion()
+    {
+        var v1 = await Store.SaveAsync(Binding("order-1") with { FencingToken = 2 });
+        var v2 = await Store.SaveAsync(v1 with { FencingToken = 6 });
+
+        // Stale version and lower token: fenced. Stale version, token not lower: a version conflict.
+        var fenced = await Assert.ThrowsAsync<ConversationFencedException>(() => Store.SaveAsync(v1 with { FencingToken = 2 }).AsTask());
+        var conflict = await Assert.ThrowsAsync<ConversationConcurrencyException>(() => Store.SaveAsync(v1 with { FencingToken = 6 }).AsTask());
+        var conflictHigher = await Assert.ThrowsAsync<ConversationConcurrencyException>(() => Store.SaveAsync(v1 with { FencingToken = 7 }).AsTask());
+
+        Assert.Equal((2L, 6L), (fenced.FencingToken, fenced.StoredFencingToken));
+        Assert.Equal((1L, 2L), (conflict.ExpectedVersion, conflict.ActualVersion));
+        Assert.Equal((1L, 2L), (conflictHigher.ExpectedVersion, conflictHigher.ActualVersion));
+        AssertSame(v2, await Store.GetAsync("order-1", AssistantsProtocol.Assistants));
+    }
+
+    [StoreFact]
+    public async Task Fencing_ANewBindingOverAStoredOne_IsFencedByALowerToken_ElseAVersionConflict()
+    {
+        var stored = await Store.SaveAsync(Binding("order-1") with { FencingToken = 4 });
+
+        var fenced = await Assert.ThrowsAsync<ConversationFencedException>(() => Store.SaveAsync(Binding("order-1", threadId: "thread_other") with { FencingToken = 3 }).AsTask());
+        var conflict = await Assert.ThrowsAsync<ConversationConcurrencyException>(() => Store.SaveAsync(Binding("order-1", threadId: "thread_other") with { FencingToken = 8 }).AsTask());
+
+        Assert.Equal((3L, 4L), (fenced.FencingToken, fenced.StoredFencingToken));
+        Assert.Equal((0L, 1L), (conflict.ExpectedVersion, conflict.ActualVersion));
+        AssertSame(stored, await Store.GetAsync("order-1", AssistantsProtocol.Assistants));
+    }
+
+    [StoreFact]
+    public async Task Fencing_ANewBinding_TakesAnyToken_AndADeleteForgetsTheToken()
+    {
+        var first = await Store.SaveAsync(Binding("order-1") with { FencingToken = 12 });
+        Assert.Equal(12, first.FencingToken);
+        Assert.True(await Store.DeleteAsync("order-1", AssistantsProtocol.Assistants));
+
+        var again = await Store.SaveAsync(Binding("order-1", threadId: "thread_2") with { FencingToken = 3 });
+
+        Assert.Equal((1L, 3L), (again.Version, again.FencingToken));
+        AssertSame(again, await Store.GetAsync("order-1", AssistantsProtocol.Assistants));
+    }
+
+    [StoreFact]
+    public async Task Fencing_TokensArePerKeyAndProtocol()
+    {
+        await Store.SaveAsync(Binding("shared", AssistantsProtocol.Assistants) with { FencingToken = 10 });
+        var other = await Store.SaveAsync(Binding("other") with { FencingToken = 1 });
+        var responses = await Store.SaveAsync(Binding("shared", AssistantsProtocol.Responses, "conv_r") with { FencingToken = 1 });
+
+        Assert.Equal(2, (await Store.SaveAsync(other with { MessageCount = 1 })).Version);
+        Assert.Equal(2, (await Store.SaveAsync(responses with { MessageCount = 1 })).Version);
+    }
+
+    [StoreFact]
+    public async Task Fencing_ComparesEvery64BitTokenExactly()
+    {
+        // Neighbours that a double cannot tell apart, and the sign.
+        var stored = await Store.SaveAsync(Binding("big") with { FencingToken = long.MaxValue });
+        var ex = await Assert.ThrowsAsync<ConversationFencedException>(() => Store.SaveAsync(stored with { FencingToken = long.MaxValue - 1 }).AsTask());
+        Assert.Equal((long.MaxValue - 1, long.MaxValue), (ex.FencingToken, ex.StoredFencingToken));
+        Assert.Equal(long.MaxValue, (await Store.SaveAsync(stored)).FencingToken);
+
+        var negative = await Store.SaveAsync(Binding("negative") with { FencingToken = -5 });
+        await Assert.ThrowsAsync<ConversationFencedException>(() => Store.SaveAsync(negative with { FencingToken = -6 }).AsTask());
+        negative = await Store.SaveAsync(negative with { FencingToken = -4 });
+        var crossed = await Assert.ThrowsAsync<ConversationFencedException>(() => Store.SaveAsync(negative with { FencingToken = -40 }).AsTask());
+        Assert.Equal((-40L, -4L), (crossed.FencingToken, crossed.StoredFencingToken));
+        Assert.Equal(9, (await Store.SaveAsync(negative with { FencingToken = 9 })).FencingToken);
+        Assert.Equal(9, (await Store.GetAsync("negative", AssistantsProtocol.Assistants))!.FencingToken);
+    }
+
+    [StoreFact]
+    public async Task Fencing_WritersRacingWithDifferentTokens_FromTwoStoreInstances_OneWins_NoneLost()
+    {
+        var stores = new[] { Store, OpenStore() };
+        var read = await Store.SaveAsync(Binding("race") with { FencingToken = 4 });
+
+        // Tokens 1..8 at the read version: 1..3 are fenced whoever wins; of 4..8 exactly one wins.
+        var outcomes = await Task.WhenAll(Enumerable.Range(1, 8).Select(token => Task.Run(async () =>
+        {
+            try
+            {
+                return (Token: token, Outcome: (await stores[token % 2].SaveAsync(read with { FencingToken = token, ThreadId = $"thread_{token}" })).ThreadId);
+            }
+            catch (ConversationFencedException ex)
+            {
+                return (Token: token, Outcome: $"fenced by {ex.StoredFencingToken}");
+            }
+            catch (ConversationConcurrencyException)
+            {
+                return (Token: token, Outcome: "conflict");
+            }
+        })));
+
+        var winner = Assert.Single(outcomes, o => o.Outcome.StartsWith("thread_", StringComparison.Ordinal));
+        Assert.InRange(winner.Token, 4, 8);
+        Assert.All(outcomes.Where(o => o.Token < 4), o => Assert.StartsWith("fenced by ", o.Outcome, StringComparison.Ordinal));
+        var stored = await OpenStore().GetAsync("race", AssistantsProtocol.Assistants);
+        Assert.Equal((2L, (long)winner.Token, $"thread_{winner.Token}"), (stored!.Version, stored.FencingToken, stored.ThreadId));
+    }
+
+    [StoreFact]
     public async Task EveryField_RoundTrips_IncludingListsAndNullableEnum()
     {
         var binding = new ConversationBinding
@@ -170,6 +315,7 @@ public abstract class ConversationStoreContract : IAsyncLifetime
             MessageCount = 17,
             CreatedAt = new DateTimeOffset(2026, 1, 1, 8, 0, 0, TimeSpan.FromHours(-5)),
             PreviousThreadIds = ["thread_old_1", "thread_old_2", "thread_ölder ✓"],
+            FencingToken = 7,
             Journal = new RunJournal
             {
                 Phase = RunJournalPhase.RunActive,

@@ -85,12 +85,35 @@ public sealed class RedisStoreTests : IAsyncLifetime
             await RedisKeys.ListAsync(_prefix));
         var database = RedisServer.Multiplexer.GetDatabase();
         var hash = (await database.HashGetAllAsync($"{_prefix}binding:assistants:order:1")).ToDictionary(e => (string)e.Name!, e => (string)e.Value!);
+        Assert.Equal(["data", "fence", "version"], hash.Keys.Order(StringComparer.Ordinal));
         Assert.Equal("1", hash["version"]);
+        Assert.Equal("0", hash["fence"]);
         var data = JsonDocument.Parse(hash["data"]).RootElement;
         Assert.Equal("order:1", data.GetProperty("key").GetString());
         Assert.Equal("Queued", data.GetProperty("activeRunStatus").GetString());
         Assert.Equal("Assistants", data.GetProperty("protocol").GetString());
         Assert.Equal(["order:1"], (await database.SetMembersAsync($"{_prefix}bindings:assistants")).Select(v => (string)v!));
+    }
+
+    [RedisFact]
+    public async Task ABindingWrittenBeforeFencing_ReadsUnfenced_AndItsFirstFencedSaveStoresTheToken()
+    {
+        var store = Store();
+        var saved = await store.SaveAsync(Binding("order-1"));
+        var database = RedisServer.Multiplexer.GetDatabase();
+        RedisKey key = $"{_prefix}binding:assistants:order-1";
+
+        // What the previous release wrote: no fence field.
+        await database.HashDeleteAsync(key, "fence");
+        var old = await store.GetAsync("order-1", AssistantsProtocol.Assistants);
+        Assert.Equal(0, old!.FencingToken);
+
+        var fenced = await store.SaveAsync(old with { FencingToken = 21 });
+
+        Assert.Equal("21", (string?)await database.HashGetAsync(key, "fence"));
+        var ex = await Assert.ThrowsAsync<ConversationFencedException>(() => store.SaveAsync(fenced with { FencingToken = 20 }).AsTask());
+        Assert.Equal(21, ex.StoredFencingToken);
+        Assert.Equal(saved.Version + 1, (await store.GetAsync("order-1", AssistantsProtocol.Assistants))!.Version);
     }
 
     [RedisFact]

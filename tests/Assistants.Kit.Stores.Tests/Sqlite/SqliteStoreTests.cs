@@ -81,6 +81,42 @@ public sealed class SqliteStoreTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task AVersion3File_IsMigratedToFencing_ItsBindingsReadUnfenced_AndAFencedSaveStoresTheToken()
+    {
+        // A file as the previous release left it: migrations 1-3, one binding.
+        var path = _directory.File("kit.db");
+        using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            using var transaction = connection.BeginTransaction();
+            foreach (var sql in new[] { SqliteSchema.CreateSchemaTable }.Concat(SqliteSchema.Migrations.Where(m => m.Version <= 3).Select(m => m.Sql)))
+            {
+                using var step = connection.CreateCommand();
+                step.CommandText = sql;
+                await step.ExecuteNonQueryAsync();
+            }
+
+            using var rows = connection.CreateCommand();
+            rows.CommandText =
+                "INSERT INTO assistants_kit_schema (version, description, applied_at) VALUES (1, 'a', 'then'), (2, 'b', 'then'), (3, 'c', 'then');" +
+                "INSERT INTO assistants_kit_bindings (conversation_key, protocol, thread_id, message_count, created_at, updated_at, version) " +
+                "VALUES ('k', 'Assistants', 'thread_old', 3, '2026-01-01T00:00:00.0000000+00:00', '2026-01-01T00:00:00.0000000+00:00', 7);";
+            await rows.ExecuteNonQueryAsync();
+            transaction.Commit();
+        }
+
+        var store = Store(path);
+        var old = await store.GetAsync("k", AssistantsProtocol.Assistants);
+
+        Assert.Equal(("thread_old", 7L, 0L), (old!.ThreadId, old.Version, old.FencingToken));
+        Assert.Equal("4", await ScalarAsync(path, "SELECT MAX(version) FROM assistants_kit_schema;"));
+        Assert.Equal("fencing tokens of conversation leases", await ScalarAsync(path, "SELECT description FROM assistants_kit_schema WHERE version = 4;"));
+        var fenced = await store.SaveAsync(old with { FencingToken = 11 });
+        Assert.Equal("11", await ScalarAsync(path, "SELECT fencing_token FROM assistants_kit_bindings WHERE conversation_key = 'k';"));
+        await Assert.ThrowsAsync<ConversationFencedException>(() => store.SaveAsync(fenced with { FencingToken = 0 }).AsTask());
+    }
+
+    [Fact]
     public async Task ListColumns_AreStoredAsJson()
     {
         var path = _directory.File("kit.db");
