@@ -26,7 +26,10 @@ public interface IConversationLease : IAsyncDisposable
     /// <summary>Gets the fencing token: larger than every token handed out before for the key.</summary>
     long FencingToken { get; }
 
-    /// <summary>Gets a value indicating whether the lease was lost (a renewal failed); writes with its token may be rejected.</summary>
+    /// <summary>
+    /// Gets a value indicating whether the lease was lost (a renewal found another owner, or no renewal was confirmed for
+    /// a whole lease duration). The kit stops before its next server mutation; store writes with its token may be rejected.
+    /// </summary>
     bool IsLost { get; }
 }
 
@@ -39,7 +42,7 @@ public sealed class ConversationFencedException : AssistantsKitException
     /// <summary>Initializes a new instance of the <see cref="ConversationFencedException"/> class.</summary>
     /// <param name="conversationKey">The conversation key.</param>
     /// <param name="fencingToken">The writer's token.</param>
-    /// <param name="storedFencingToken">The token stored.</param>
+    /// <param name="storedFencingToken">The token stored, or -1 when the holder found its own lease lost before writing.</param>
     public ConversationFencedException(string conversationKey, long fencingToken, long storedFencingToken)
         : base($"The write to conversation '{conversationKey}' was rejected: its fencing token {fencingToken} is older than the stored {storedFencingToken} (another instance holds the conversation's lease).")
     {

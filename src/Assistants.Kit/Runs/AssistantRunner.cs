@@ -36,6 +36,9 @@ public sealed class AssistantRunner
     /// <exception cref="RunFailedException">The run ended <c>failed</c>.</exception>
     /// <exception cref="RunTimeoutException">The run did not end within <see cref="RunPollingOptions.Timeout"/>.</exception>
     /// <exception cref="AssistantsServerException">The server answered with an error the kit cannot handle.</exception>
+    /// <exception cref="BudgetExceededException">A budget refused the run; nothing was sent.</exception>
+    /// <exception cref="ConversationAwaitingApprovalException">The conversation's run waits for approvals.</exception>
+    /// <exception cref="ConversationFencedException">Another instance took over the conversation (its lease was lost).</exception>
     public async Task<RunResult> RunAsync(string conversationKey, string message, RunOptions? options = null, CancellationToken cancellationToken = default)
     {
         _ = Throw.IfNullOrWhiteSpace(conversationKey);

@@ -37,6 +37,7 @@ internal sealed partial class RunEngine
     private readonly KitTelemetry _telemetry;
     private readonly ConversationGate _gate = new();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _fences = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, IConversationLease> _leases = new(StringComparer.Ordinal);
     private readonly ConversationObservers _observers;
     private readonly IServiceProvider _services;
 
@@ -100,6 +101,7 @@ internal sealed partial class RunEngine
             // Across instances: the lease, whose fencing token is stamped on every store write for this key.
             var lease = await leases.AcquireAsync(conversationKey, cancellationToken).ConfigureAwait(false);
             _fences[conversationKey] = lease.FencingToken;
+            _leases[conversationKey] = lease;
             return new Turn(this, conversationKey, holder, lease);
         }
         catch
@@ -114,6 +116,7 @@ internal sealed partial class RunEngine
         public async ValueTask DisposeAsync()
         {
             engine._fences.TryRemove(key, out _);
+            engine._leases.TryRemove(key, out _);
             try
             {
                 if (lease is not null)
@@ -125,6 +128,18 @@ internal sealed partial class RunEngine
             {
                 holder.Dispose();
             }
+        }
+    }
+
+    /// <summary>
+    /// Before a server mutation: a holder whose lease was lost (a long pause, a partition) must not act on the server
+    /// any more — another instance may hold the conversation now.
+    /// </summary>
+    private void ThrowIfLeaseLost(string? conversationKey)
+    {
+        if (conversationKey is not null && _leases.TryGetValue(conversationKey, out var lease) && lease.IsLost)
+        {
+            throw new ConversationFencedException(conversationKey, lease.FencingToken, storedFencingToken: -1);
         }
     }
 
@@ -267,6 +282,7 @@ internal sealed partial class RunEngine
                     },
                 }, cancellationToken).ConfigureAwait(false);
                 CrashIf("adding-message");
+                ThrowIfLeaseLost(conversationKey);
                 var found = resume is null ? null : await _backend.FindUserMessageAsync(binding.ThreadId, messageOperation, message, cancellationToken).ConfigureAwait(false);
                 AssistantMessage userMessage;
                 try
@@ -332,6 +348,7 @@ internal sealed partial class RunEngine
                 Journal = b.Journal is { } j ? j with { Phase = RunJournalPhase.CreatingRun, RunOperationId = request.OperationId } : null,
             }, cancellationToken).ConfigureAwait(false);
             CrashIf("creating-run");
+            ThrowIfLeaseLost(context.ConversationKey);
             run = await _backend.CreateRunAsync(request, cancellationToken).ConfigureAwait(false);
         }
         catch (ClientResultException ex) when (ex.Status == 404)
@@ -429,7 +446,14 @@ internal sealed partial class RunEngine
         try
         {
             var saved = await _store.SaveAsync(
-                new ConversationBinding { ConversationKey = conversationKey, Protocol = _backend.Protocol, ThreadId = threadId, CreatedAt = _timeProvider.GetUtcNow() },
+                new ConversationBinding
+                {
+                    ConversationKey = conversationKey,
+                    Protocol = _backend.Protocol,
+                    ThreadId = threadId,
+                    CreatedAt = _timeProvider.GetUtcNow(),
+                    FencingToken = _fences.TryGetValue(conversationKey, out var fence) ? fence : 0,
+                },
                 cancellationToken).ConfigureAwait(false);
             await _observers.ThreadCreatedAsync(new ConversationThreadEvent(conversationKey, _backend.Protocol, threadId, null, "created"), cancellationToken).ConfigureAwait(false);
             return saved;
@@ -770,6 +794,7 @@ internal sealed partial class RunEngine
         }
 
         CrashIf("outputs-computed");
+        ThrowIfLeaseLost(context.ConversationKey);
         RecordToolMetrics(executed);
         return records;
     }
