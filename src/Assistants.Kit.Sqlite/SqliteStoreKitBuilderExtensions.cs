@@ -1,3 +1,4 @@
+using Assistants.Kit.Conversations.Internal.Stores;
 using Assistants.Kit.Sqlite.Internal;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;

@@ -1,3 +1,4 @@
+using Assistants.Kit.Conversations.Internal.Stores;
 using System.Text.Json.Serialization;
 
 namespace Assistants.Kit.Redis.Internal;
@@ -83,23 +84,6 @@ internal sealed class StoredBinding
         FencingToken = fencingToken,
         Version = version,
     };
-}
-
-/// <summary>A pending tool call inside a stored binding.</summary>
-internal sealed record StoredToolCall(
-    [property: JsonPropertyName("id")] string Id,
-    [property: JsonPropertyName("name")] string Name,
-    [property: JsonPropertyName("arguments")] string Arguments,
-    [property: JsonPropertyName("output"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Output = null,
-    [property: JsonPropertyName("approval"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ApprovalState? Approval = null,
-    [property: JsonPropertyName("approvalRequestedAt"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? ApprovalRequestedAt = null,
-    [property: JsonPropertyName("approvalExpiresAt"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? ApprovalExpiresAt = null)
-{
-    public static StoredToolCall From(PendingToolCall call) =>
-        new(call.ToolCallId, call.Name, call.ArgumentsJson, call.Output, call.Approval, call.ApprovalRequestedAt, call.ApprovalExpiresAt);
-
-    public PendingToolCall ToPendingToolCall() =>
-        new(Id, Name, Arguments, Output) { Approval = Approval, ApprovalRequestedAt = ApprovalRequestedAt, ApprovalExpiresAt = ApprovalExpiresAt };
 }
 
 /// <summary>An assistant record as stored in its string key.</summary>

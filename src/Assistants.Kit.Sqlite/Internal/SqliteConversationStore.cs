@@ -1,3 +1,4 @@
+using Assistants.Kit.Conversations.Internal.Stores;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text.Json;

@@ -1,23 +1,7 @@
+using Assistants.Kit.Conversations.Internal.Stores;
 using System.Text.Json.Serialization;
 
 namespace Assistants.Kit.Sqlite.Internal;
-
-/// <summary>A pending tool call as stored in the <c>pending_tool_calls</c> JSON column.</summary>
-internal sealed record StoredToolCall(
-    [property: JsonPropertyName("id")] string Id,
-    [property: JsonPropertyName("name")] string Name,
-    [property: JsonPropertyName("arguments")] string Arguments,
-    [property: JsonPropertyName("output"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Output = null,
-    [property: JsonPropertyName("approval"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ApprovalState? Approval = null,
-    [property: JsonPropertyName("approvalRequestedAt"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? ApprovalRequestedAt = null,
-    [property: JsonPropertyName("approvalExpiresAt"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? ApprovalExpiresAt = null)
-{
-    public static StoredToolCall From(PendingToolCall call) =>
-        new(call.ToolCallId, call.Name, call.ArgumentsJson, call.Output, call.Approval, call.ApprovalRequestedAt, call.ApprovalExpiresAt);
-
-    public PendingToolCall ToPendingToolCall() =>
-        new(Id, Name, Arguments, Output) { Approval = Approval, ApprovalRequestedAt = ApprovalRequestedAt, ApprovalExpiresAt = ApprovalExpiresAt };
-}
 
 /// <summary>Source-generated JSON for the list columns.</summary>
 [JsonSourceGenerationOptions(UseStringEnumConverter = true)]

@@ -1,3 +1,4 @@
+using Assistants.Kit.Conversations.Internal.Stores;
 using System.Globalization;
 using System.Text;
 using Microsoft.Data.Sqlite;

@@ -1,5 +1,5 @@
-using SqliteFold = Assistants.Kit.Sqlite.Internal.UsageModelFold;
-using RedisFold = Assistants.Kit.Redis.Internal.UsageModelFold;
+using SqliteFold = Assistants.Kit.Conversations.Internal.Stores.UsageModelFold;
+using RedisFold = Assistants.Kit.Conversations.Internal.Stores.UsageModelFold;
 
 namespace Assistants.Kit.Stores.Tests.Contract;
 

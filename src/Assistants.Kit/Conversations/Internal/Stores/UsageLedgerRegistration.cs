@@ -1,10 +1,10 @@
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Assistants.Kit.Redis.Internal;
+namespace Assistants.Kit.Conversations.Internal.Stores;
 
 /// <summary>
-/// Puts a durable store's ledger in the <see cref="IUsageLedger"/> slot, following one rule (the same code lives in each
-/// store package): the slot is taken over when it is empty, holds the core's in-memory default, or holds the ledger of a
+/// Puts a durable store's ledger in the <see cref="IUsageLedger"/> slot, following one rule (shared by the store
+/// packages): the slot is taken over when it is empty, holds the core's in-memory default, or holds the ledger of a
 /// kit store package registered earlier (so the last store registered wins, as for <see cref="IConversationStore"/>).
 /// A ledger the application registered itself (<c>UseUsageLedger</c>, or any other registration) is never replaced;
 /// <c>UseUsageLedger</c> called after the store replaces the store's ledger in turn. Whether the store's ledger is

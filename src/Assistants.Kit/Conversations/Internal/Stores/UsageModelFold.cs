@@ -1,4 +1,4 @@
-namespace Assistants.Kit.Sqlite.Internal;
+namespace Assistants.Kit.Conversations.Internal.Stores;
 
 /// <summary>
 /// Makes the model filter of <see cref="UsageQuery"/> (case-insensitive, and matching dated snapshots) indexable. An
