@@ -14,8 +14,6 @@ namespace Assistants.Kit.Conversations.Internal.Stores;
 /// </summary>
 internal static class UsageLedgerRegistration
 {
-    private static readonly string[] KitStoreAssemblies = ["Assistants.Kit.Sqlite", "Assistants.Kit.Redis"];
-
     public static void Register(IServiceCollection services, Func<IServiceProvider, bool> useStoreLedger, Func<IServiceProvider, IUsageLedger> storeLedger)
     {
         var current = services.LastOrDefault(static d => d.ServiceType == typeof(IUsageLedger) && !d.IsKeyedService);
@@ -30,13 +28,20 @@ internal static class UsageLedgerRegistration
             services.Remove(registered);
         }
 
-        services.AddSingleton<IUsageLedger>(sp => useStoreLedger(sp)
-            ? storeLedger(sp)
-            : previous is not null ? (IUsageLedger)previous(sp) : new InMemoryUsageLedger());
+        services.AddSingleton<IUsageLedger>(new StoreLedgerFactory(useStoreLedger, storeLedger, previous).Create);
     }
 
     private static bool IsReplaceable(ServiceDescriptor descriptor) =>
-        descriptor.ImplementationType == typeof(InMemoryUsageLedger)
-        || (descriptor.ImplementationFactory?.Method.DeclaringType?.Assembly.GetName().Name is { } assembly
-            && KitStoreAssemblies.Contains(assembly, StringComparer.Ordinal));
+        descriptor.ImplementationType == typeof(InMemoryUsageLedger) || descriptor.ImplementationFactory?.Target is StoreLedgerFactory;
+
+    /// <summary>A store's ledger registration (recognisable, so a later store registration may replace it).</summary>
+    private sealed class StoreLedgerFactory(
+        Func<IServiceProvider, bool> useStoreLedger,
+        Func<IServiceProvider, IUsageLedger> storeLedger,
+        Func<IServiceProvider, object>? previous)
+    {
+        public IUsageLedger Create(IServiceProvider services) => useStoreLedger(services)
+            ? storeLedger(services)
+            : previous is not null ? (IUsageLedger)previous(services) : new InMemoryUsageLedger();
+    }
 }
