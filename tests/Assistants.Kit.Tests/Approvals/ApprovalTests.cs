@@ -146,7 +146,7 @@ public sealed class ApprovalTests
         Assert.Single(outcomes, o => o.Error is ApprovalAlreadyDecidedException);
         Assert.True(ledger.Refunds <= 1);
         Assert.Equal(1, kit.Emulator.Requests.Count("POST", "/threads/*/runs/*/submit_tool_outputs"));
-        await Assert.ThrowsAsync<ApprovalNotFoundException>(() => kit.Runner.ApproveAsync(id)); // closed with the run
+        await Assert.ThrowsAsync<ApprovalAlreadyDecidedException>(() => kit.Runner.ApproveAsync(id)); // still known after the run ended
     }
 
     [Fact]

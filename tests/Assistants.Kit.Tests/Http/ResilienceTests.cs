@@ -68,11 +68,14 @@ public sealed class ResilienceTests : IDisposable
             .RespondWith(Response.Create().WithStatusCode(429).WithHeader(header, value).WithBody("""{"error":{"message":"slow down","type":"requests","param":null,"code":"rate_limit_exceeded"}}"""));
         _server.Given(Request.Create().WithPath(path)).InScenario("hint").WhenStateIs("second")
             .RespondWith(Response.Create().WithStatusCode(200).WithBody("{}"));
-        var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-25T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        var time = new TimerWatchingTimeProvider(DateTimeOffset.Parse("2026-11-25T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
         await using var provider = KitServices.Build(Endpoint, o => o.Http.RetryBaseDelay = TimeSpan.FromMilliseconds(1), time);
 
         var send = KitClient(provider).PostAsync(Endpoint + "/hint", new StringContent("{}"));
         await Waiting.UntilAsync(() => Count(path) == 1);
+
+        // The retry delay's timer must exist before the clock moves, or the advance would happen before the wait began.
+        await Waiting.UntilAsync(() => time.DueTimes.Contains(TimeSpan.FromMilliseconds(expectedMs)));
 
         time.Advance(TimeSpan.FromMilliseconds(expectedMs - 100));
         await Task.Delay(100); // loopback I/O would have gone out by now if the retry had fired
@@ -126,5 +129,19 @@ public sealed class ResilienceTests : IDisposable
         using var garbage = new HttpResponseMessage(HttpStatusCode.TooManyRequests);
         garbage.Headers.TryAddWithoutValidation("retry-after-ms", "soon");
         Assert.Null(KitHttpClient.ServerRetryDelay(garbage, time));
+    }
+
+    /// <summary>A fake clock that records the due time of every timer created on it.</summary>
+    private sealed class TimerWatchingTimeProvider(DateTimeOffset start) : FakeTimeProvider(start)
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<TimeSpan> _dueTimes = new();
+
+        public IReadOnlyCollection<TimeSpan> DueTimes => _dueTimes;
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            _dueTimes.Enqueue(dueTime);
+            return base.CreateTimer(callback, state, dueTime, period);
+        }
     }
 }

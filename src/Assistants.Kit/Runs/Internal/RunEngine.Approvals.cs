@@ -38,14 +38,24 @@ internal sealed partial class RunEngine
         {
             var binding = await _store.GetAsync(key, _backend.Protocol, cancellationToken).ConfigureAwait(false);
             var call = binding?.PendingToolCalls.FirstOrDefault(p => p.ToolCallId == callId);
-            if (binding is null || call?.Approval is null || binding.ActiveRunId is not { } runId)
+            if (binding is null || call?.Approval is null)
             {
                 throw new ApprovalNotFoundException(approvalId);
+            }
+
+            if (call.Approval == ApprovalState.Expired)
+            {
+                throw new ApprovalExpiredException(approvalId, binding.ActiveRunStatus ?? RunStatus.Expired);
             }
 
             if (call.Approval != ApprovalState.Pending)
             {
                 throw new ApprovalAlreadyDecidedException(approvalId, call.Approval.Value);
+            }
+
+            if (binding.ActiveRunId is not { } runId)
+            {
+                throw new ApprovalNotFoundException(approvalId);
             }
 
             var run = await _backend.GetRunAsync(binding.ThreadId, runId, cancellationToken).ConfigureAwait(false);

@@ -556,7 +556,9 @@ internal sealed partial class RunEngine
                         {
                             ActiveRunId = next.Id,
                             ActiveRunStatus = next.Status,
-                            PendingToolCalls = [],
+
+                            // Decided approvals stay known until the next round replaces them (a late approver hears "decided").
+                            PendingToolCalls = [.. b.PendingToolCalls.Where(p => p.Approval is not null and not ApprovalState.Pending)],
                             Journal = b.Journal is { } j ? j with { RunId = next.Id } : null,
                         }, cancellationToken).ConfigureAwait(false);
                         CrashIf("outputs-submitted");
@@ -946,7 +948,10 @@ internal sealed partial class RunEngine
         {
             ActiveRunId = null,
             ActiveRunStatus = run.Status,
-            PendingToolCalls = [],
+
+            // Decided approvals stay (a late approver is told it was decided); undecided ones closed with the run expired.
+            PendingToolCalls = [.. b.PendingToolCalls.Where(p => p.Approval is not null)
+                .Select(p => p.Approval == ApprovalState.Pending ? p with { Approval = ApprovalState.Expired } : p)],
             Journal = null,
             MessageCount = b.MessageCount + messages.Count,
         }, cancellationToken).ConfigureAwait(false);
