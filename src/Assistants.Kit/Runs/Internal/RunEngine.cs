@@ -22,6 +22,9 @@ internal sealed partial class RunEngine
 {
     public const string DefinitionVersionKey = "kit_def_version";
 
+    /// <summary>The error type of the output a tool call gets when its run ended before the call's real output was sent.</summary>
+    internal const string RunStoppedErrorType = "run_stopped";
+
     private readonly IProtocolBackend _backend;
     private readonly IConversationStore _store;
     private readonly AssistantEnsurer _ensurer;
@@ -152,6 +155,13 @@ internal sealed partial class RunEngine
     /// <summary>Budget check (nothing sent on refusal), assistant, thread, user message: everything before the run.</summary>
     private async Task<RunContext> PrepareAsync(string conversationKey, string message, RunOptions? runOptions, CancellationToken cancellationToken)
     {
+        if (_backend.Protocol == AssistantsProtocol.Responses && runOptions?.TruncationLastMessages is { } last)
+        {
+            throw new ArgumentException(
+                $"RunOptions.TruncationLastMessages ({last}) has no equivalent in the Responses protocol (a response sees the whole conversation); remove it.",
+                nameof(runOptions));
+        }
+
         var definition = runOptions?.Assistant ?? _options.Assistant;
         var model = NonEmpty(runOptions?.Model) ?? NonEmpty(definition.Model) ?? _options.DefaultModel;
         var telemetryStart = _timeProvider.GetTimestamp();
@@ -200,6 +210,15 @@ internal sealed partial class RunEngine
             activity?.SetTag(KitTelemetry.AgentId, assistant.Id);
             ValidateToolNames(assistant, runOptions);
             var binding = await ResolveBindingAsync(conversationKey, cancellationToken).ConfigureAwait(false);
+            if (binding.PendingToolCalls.Count > 0)
+            {
+                // An earlier run of the key ended between its tool calls and their outputs (the process stopped, the wait
+                // was given up): on Responses those calls get an error output before any new input.
+                await _backend.AnswerToolCallsAsync(
+                    binding.ThreadId,
+                    StoppedOutputs(binding.PendingToolCalls.Select(c => c.ToolCallId), "The run ended before this tool call's output was sent."),
+                    cancellationToken).ConfigureAwait(false);
+            }
 
             var messageOperation = WriteReconciler.NewOperationId();
             AssistantMessage userMessage;
@@ -417,9 +436,10 @@ internal sealed partial class RunEngine
                         var next = await SubmitOrSettleAsync(run, round, cancellationToken).ConfigureAwait(false);
                         if (_backend.ToolOutputsContinueInNewRun && next.Id != run.Id)
                         {
-                            // Responses: the finished response is a step of the run; its usage adds to the run's.
+                            // Responses: the finished response is a step of the run; its usage and messages add to the run's.
                             context.EarlierUsage = Sum(context.EarlierUsage, run.Usage);
                             context.ResponseSteps.Add(StepOf(run));
+                            context.ResponseMessages.AddRange(run.Messages ?? []);
                         }
 
                         operation.Snapshot = next;
@@ -435,7 +455,9 @@ internal sealed partial class RunEngine
 
                 var messages = run.Status == RunStatus.Failed
                     ? []
-                    : await _backend.GetRunMessagesAsync(run.ThreadId, run.Id, context.UserMessageId, cancellationToken).ConfigureAwait(false);
+                    : run.Messages is { } own
+                        ? [.. context.ResponseMessages, .. own]
+                        : await _backend.GetRunMessagesAsync(run.ThreadId, run.Id, context.UserMessageId, cancellationToken).ConfigureAwait(false);
                 var steps = _backend.ToolOutputsContinueInNewRun
                     ? [.. context.ResponseSteps, StepOf(run)]
                     : _options.RunStepLog
@@ -538,7 +560,10 @@ internal sealed partial class RunEngine
                 await Task.Delay(lastDelay, _timeProvider, cancellationToken).ConfigureAwait(false);
             }
 
-            operation.Snapshot = await _backend.GetRunAsync(run.ThreadId, run.Id, cancellationToken).ConfigureAwait(false);
+            var polled = await _backend.GetRunAsync(run.ThreadId, run.Id, cancellationToken).ConfigureAwait(false);
+
+            // The state the backend made when it created the run (Responses: the settings it sent) beats what a read shows.
+            operation.Snapshot = polled.Id == run.Id && run.ProtocolState is { } state ? polled with { ProtocolState = state } : polled;
             attempt++;
             context.Polls++;
             onStatus?.Invoke(operation.Snapshot);
@@ -640,19 +665,16 @@ internal sealed partial class RunEngine
     private static KeyValuePair<string, string>[] Outputs(IReadOnlyList<ToolCallRecord> records) =>
         [.. records.Select(r => new KeyValuePair<string, string>(r.ToolCallId, r.Output))];
 
+    /// <summary>The error outputs of tool calls whose run ended before their real outputs were sent.</summary>
+    private KeyValuePair<string, string>[] StoppedOutputs(IEnumerable<string> toolCallIds, string reason) =>
+        [.. toolCallIds.Select(id => new KeyValuePair<string, string>(id, ToolOutput.Error(RunStoppedErrorType, reason, _toolOptions.MaxOutputLength)))];
+
     /// <summary>Stops a run the kit decided to end (budget, loop guard): cancel on the server, then wait for <c>cancelled</c>.</summary>
     private async Task StopRunAsync(RunOperation operation, string reason)
     {
         operation.Context.StopReason = reason;
         KitLog.RunStoppedByKit(_logger, operation.Id, operation.ThreadId, reason);
-        if (_backend.ToolOutputsContinueInNewRun && operation.Snapshot.Status == RunStatus.RequiresAction)
-        {
-            // Responses: the response that asked for tools has finished; not posting outputs ends the run here.
-            operation.Snapshot = operation.Snapshot with { Status = RunStatus.Cancelled };
-            return;
-        }
-
-        await CancelQuietlyAsync(operation).ConfigureAwait(false);
+        await CancelQuietlyAsync(operation, reason).ConfigureAwait(false);
     }
 
     /// <summary>On the polled path: lists the steps so far (only when a budget applies) and asks accounting.</summary>
@@ -663,7 +685,10 @@ internal sealed partial class RunEngine
             return false;
         }
 
-        var steps = await _backend.GetRunStepsAsync(run.ThreadId, run.Id, cancellationToken).ConfigureAwait(false);
+        // Responses: every response of the run so far is a finished step, with its usage (known before its tools run).
+        IReadOnlyList<RunStepRecord> steps = _backend.ToolOutputsContinueInNewRun
+            ? [.. context.ResponseSteps, StepOf(run)]
+            : await _backend.GetRunStepsAsync(run.ThreadId, run.Id, cancellationToken).ConfigureAwait(false);
         var stop = false;
         foreach (var step in steps)
         {
@@ -692,6 +717,14 @@ internal sealed partial class RunEngine
 
         context.EarlierUsage = Sum(context.EarlierUsage, run.Usage);
         context.Attempts++;
+        if (_backend.ToolOutputsContinueInNewRun)
+        {
+            // Responses: the failed response is a step of the run; the tool outputs it carried are not in the conversation
+            // (a failed response adds nothing), so they are added before the new response.
+            context.ResponseSteps.Add(StepOf(run));
+            await _backend.AnswerToolCallsAsync(context.ThreadId, Outputs(context.ToolCalls), cancellationToken).ConfigureAwait(false);
+        }
+
         operation.Snapshot = await CreateRunAsync(context, cancellationToken).ConfigureAwait(false);
         return true;
     }
@@ -765,12 +798,22 @@ internal sealed partial class RunEngine
         }
     }
 
-    private async Task CancelQuietlyAsync(RunOperation operation)
+    private async Task CancelQuietlyAsync(RunOperation operation, string reason = "The run was cancelled.")
     {
         // The caller's token may already be cancelled: use a fresh, bounded one.
         using var timeout = new CancellationTokenSource(_options.CancelRunTimeout, _timeProvider);
         try
         {
+            if (_backend.ToolOutputsContinueInNewRun && operation.Snapshot.Status == RunStatus.RequiresAction)
+            {
+                // Responses: the response that asked for tools has finished (nothing to cancel). Its calls get an error
+                // output, so the conversation accepts new input; no response is created.
+                var calls = operation.Snapshot.RequiredToolCalls;
+                operation.Snapshot = operation.Snapshot with { Status = RunStatus.Cancelled };
+                await _backend.AnswerToolCallsAsync(operation.ThreadId, StoppedOutputs(calls.Select(c => c.ToolCallId), reason), timeout.Token).ConfigureAwait(false);
+                return;
+            }
+
             operation.Snapshot = await _backend.CancelRunAsync(operation.ThreadId, operation.Id, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is ClientResultException or HttpRequestException or OperationCanceledException or IOException)
