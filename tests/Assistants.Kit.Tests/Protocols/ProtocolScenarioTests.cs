@@ -631,6 +631,137 @@ public sealed class ProtocolScenarioTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Protocols))]
+    public async Task StreamErrorEvent_ReportedThenTheSameRunFollowed_TextInvariant(AssistantsProtocol protocol)
+    {
+        await using var k = await ProtocolKit.StartAsync(protocol);
+        const string Reply = "Alpha beta gamma delta epsilon zeta eta theta.";
+        k.Script.OnRun(1).Reply(Reply).FailStreamAfter(5, "server_error", "The stream broke.");
+
+        var events = await CollectAsync(k.Runner.StreamAsync("stream-error", "Greek letters?"));
+
+        var finished = Assert.Single(events.OfType<RunFinishedEvent>());
+        Assert.Equal(RunStatus.Completed, finished.Status);
+        Assert.Equal(Reply, finished.Result!.Text);
+        Assert.Equal(Reply, string.Concat(events.OfType<TextDeltaEvent>().Select(e => e.Text)));
+        Assert.Equal(1, k.ModelRequests());
+        if (k.IsResponses)
+        {
+            var error = Assert.Single(events.OfType<RunErrorEvent>());
+            Assert.Equal("server_error", error.Code);
+            Assert.Equal("The stream broke.", error.Message);
+            Assert.True(events.IndexOf(error) < events.IndexOf(finished));
+
+            // Resumed after the last response event (0-4); the error event does not count as one.
+            Assert.Contains("starting_after=4", Assert.Single(k.Requests.Where("GET", "/responses/*")).Query, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Protocols))]
+    public async Task StreamCancelledByTheCaller_RunCancelledOnTheServer_AndTheConversationStaysUsable(AssistantsProtocol protocol)
+    {
+        var time = new FakeTimeProvider(ProtocolKit.Start);
+        await using var k = await ProtocolKit.StartAsync(protocol, configure: ProtocolKit.DefaultPolling, time: time, emulator: e => e.InProgressDuration = TimeSpan.FromMinutes(5));
+        k.Script.OnRun(2).Reply("Next one.");
+        using var cts = new CancellationTokenSource();
+        var inProgress = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        var consume = Task.Run(async () =>
+        {
+            await foreach (var e in k.Runner.StreamAsync("stream-cancel", "Slow one.", cancellationToken: cts.Token))
+            {
+                if (e is RunStatusChangedEvent { Status: RunStatus.InProgress })
+                {
+                    inProgress.TrySetResult();
+                }
+            }
+        });
+        await Waiting(() => inProgress.Task.IsCompleted, time);
+        await cts.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => consume.WaitAsync(Deadline));
+        Assert.Equal(200, Assert.Single(k.Requests.Where("POST", k.CancelPath)).StatusCode);
+        k.Emulator.Options.InProgressDuration = TimeSpan.Zero;
+        var next = await k.DriveAsync(k.Runner.RunAsync("stream-cancel", "Next."), TimeSpan.FromSeconds(1));
+        Assert.Equal("Next one.", next.Text);
+    }
+
+    [Theory]
+    [MemberData(nameof(Protocols))]
+    public async Task SqliteStore_TwoRunnerInstancesInARow_ContinueTheSameConversation(AssistantsProtocol protocol)
+    {
+        using var folder = new TempFolder();
+        var database = folder.File("conversations.db");
+        await using var k = await ProtocolKit.StartAsync(protocol);
+
+        RunResult first;
+        await using (var process1 = k.NewKit(kit: b => b.AddSqliteStore(database)))
+        {
+            first = await process1.GetRequiredService<AssistantRunner>().RunAsync("durable", "First message.");
+        }
+
+        RunResult second;
+        await using (var process2 = k.NewKit(kit: b => b.AddSqliteStore(database)))
+        {
+            second = await process2.GetRequiredService<AssistantRunner>().RunAsync("durable", "Second message.");
+            var binding = await process2.GetRequiredService<IConversationStore>().GetAsync("durable", protocol);
+            Assert.Equal(first.ThreadId, binding!.ThreadId);
+            Assert.Equal(4, binding.MessageCount);
+        }
+
+        Assert.StartsWith(k.ThreadPrefix, first.ThreadId, StringComparison.Ordinal);
+        Assert.Equal(first.ThreadId, second.ThreadId);
+        Assert.Equal(EmulatorScript.DefaultReply("Second message.", 1), second.Text);
+        Assert.Equal(1, k.Requests.Count("POST", k.IsResponses ? "/conversations" : "/threads"));
+        if (!k.IsResponses)
+        {
+            Assert.Equal(1, k.Requests.Count("POST", "/assistants")); // the second process found it through the store
+        }
+    }
+
+    [Fact]
+    public async Task ProtocolSwitch_OnAnExistingKey_StartsANewConversation_AndTheAssistantsBindingStays()
+    {
+        using var folder = new TempFolder();
+        var database = folder.File("conversations.db");
+        await using var k = await ProtocolKit.StartAsync(AssistantsProtocol.Assistants);
+
+        RunResult before;
+        await using (var assistants = k.NewKit(AssistantsProtocol.Assistants, kit: b => b.AddSqliteStore(database)))
+        {
+            before = await assistants.GetRequiredService<AssistantRunner>().RunAsync("switch", "On Assistants.");
+        }
+
+        // The configuration now says Responses: same key, same store. A new conversation, no error, no 404.
+        RunResult after;
+        await using (var responses = k.NewKit(AssistantsProtocol.Responses, kit: b => b.AddSqliteStore(database)))
+        {
+            var runner = responses.GetRequiredService<AssistantRunner>();
+            after = await runner.RunAsync("switch", "On Responses.");
+            var again = await runner.RunAsync("switch", "Still on Responses.");
+            Assert.Equal(after.ThreadId, again.ThreadId);
+            Assert.Equal(EmulatorScript.DefaultReply("Still on Responses.", 1), again.Text);
+
+            var store = responses.GetRequiredService<IConversationStore>();
+            Assert.Equal(before.ThreadId, (await store.GetAsync("switch", AssistantsProtocol.Assistants))!.ThreadId);
+            Assert.Equal(after.ThreadId, (await store.GetAsync("switch", AssistantsProtocol.Responses))!.ThreadId);
+        }
+
+        Assert.StartsWith("thread_", before.ThreadId, StringComparison.Ordinal);
+        Assert.StartsWith("conv_", after.ThreadId, StringComparison.Ordinal);
+        Assert.Equal(EmulatorScript.DefaultReply("On Responses.", 0), after.Text); // the Responses conversation starts empty
+        Assert.DoesNotContain(k.Requests.All, r => r.StatusCode >= 400);
+        Assert.DoesNotContain(k.Requests.All, r => r.Path.StartsWith("/responses", StringComparison.Ordinal) && r.Body.Contains(before.ThreadId, StringComparison.Ordinal));
+
+        // Switching back continues the Assistants thread where it was.
+        await using var back = k.NewKit(AssistantsProtocol.Assistants, kit: b => b.AddSqliteStore(database));
+        var resumed = await back.GetRequiredService<AssistantRunner>().RunAsync("switch", "Back on Assistants.");
+        Assert.Equal(before.ThreadId, resumed.ThreadId);
+        Assert.Equal(EmulatorScript.DefaultReply("Back on Assistants.", 1), resumed.Text);
+    }
+
     private static async Task<List<RunStreamEvent>> CollectAsync(IAsyncEnumerable<RunStreamEvent> events)
     {
         var list = new List<RunStreamEvent>();
