@@ -440,6 +440,7 @@ internal sealed partial class RunEngine
                             context.EarlierUsage = Sum(context.EarlierUsage, run.Usage);
                             context.ResponseSteps.Add(StepOf(run));
                             context.ResponseMessages.AddRange(run.Messages ?? []);
+                            await OnNextResponseAsync(context, next, cancellationToken).ConfigureAwait(false);
                         }
 
                         operation.Snapshot = next;
@@ -645,6 +646,26 @@ internal sealed partial class RunEngine
         }
     }
 
+    /// <summary>
+    /// Responses: the run goes on in a new response; the binding names it, so a cancel of the key's active run reaches the
+    /// response that is running. The calls stay pending until the run ends (the response carrying their outputs may not).
+    /// </summary>
+    private Task OnNextResponseAsync(RunContext context, RunSnapshot next, CancellationToken cancellationToken) =>
+        UpdateBindingAsync(context.ConversationKey, b => b with { ActiveRunId = next.Id, ActiveRunStatus = next.Status }, cancellationToken);
+
+    /// <summary>
+    /// Responses: a response that carried tool outputs and then failed or was cancelled leaves them out of its
+    /// conversation, whose calls would then have no output; the outputs the tools really returned are added.
+    /// </summary>
+    private async Task AnswerSentOutputsAsync(RunContext context, RunSnapshot run, CancellationToken cancellationToken)
+    {
+        if (_backend.ToolOutputsContinueInNewRun && context.ToolCalls.Count > 0 && run.RequiredToolCalls.Count == 0
+            && run.Status is RunStatus.Failed or RunStatus.Cancelled or RunStatus.Cancelling)
+        {
+            await _backend.AnswerToolCallsAsync(context.ThreadId, Outputs(context.ToolCalls), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>A response (Responses protocol) as a step of the kit's run.</summary>
     internal static RunStepRecord StepOf(RunSnapshot response) => new(
         response.Id,
@@ -737,6 +758,7 @@ internal sealed partial class RunEngine
         RunContext context, RunSnapshot run, IReadOnlyList<AssistantMessage> messages, IReadOnlyList<RunStepRecord> steps, CancellationToken cancellationToken)
     {
         context.Steps = steps;
+        await AnswerSentOutputsAsync(context, run, cancellationToken).ConfigureAwait(false);
         RunCostSummary? cost = null;
         if (context.Accounting is { } session)
         {
@@ -815,6 +837,7 @@ internal sealed partial class RunEngine
             }
 
             operation.Snapshot = await _backend.CancelRunAsync(operation.ThreadId, operation.Id, timeout.Token).ConfigureAwait(false);
+            await AnswerSentOutputsAsync(operation.Context, operation.Snapshot, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is ClientResultException or HttpRequestException or OperationCanceledException or IOException)
         {
