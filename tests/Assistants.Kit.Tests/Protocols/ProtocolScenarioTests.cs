@@ -24,6 +24,14 @@ public sealed class ProtocolScenarioTests
 
     public static TheoryData<AssistantsProtocol> Protocols => ProtocolKit.Both;
 
+    public static TheoryData<AssistantsProtocol, bool> ProtocolsPolledAndStreamed => new()
+    {
+        { AssistantsProtocol.Assistants, false },
+        { AssistantsProtocol.Assistants, true },
+        { AssistantsProtocol.Responses, false },
+        { AssistantsProtocol.Responses, true },
+    };
+
     [Fact]
     public void Formula_ConstantsHaveTheLengthsTheExpectedNumbersAssume()
     {
@@ -196,8 +204,8 @@ public sealed class ProtocolScenarioTests
     }
 
     [Theory]
-    [MemberData(nameof(Protocols))]
-    public async Task LoopGuard_SameCallThreeTimes_StoppedCancelled_AndTheConversationStaysUsable(AssistantsProtocol protocol)
+    [MemberData(nameof(ProtocolsPolledAndStreamed))]
+    public async Task LoopGuard_SameCallThreeTimes_StoppedCancelled_AndTheConversationStaysUsable(AssistantsProtocol protocol, bool streamed)
     {
         await using var k = await ProtocolKit.StartAsync(protocol);
         k.Script.OnRun(1)
@@ -207,7 +215,7 @@ public sealed class ProtocolScenarioTests
             .Reply("never");
         k.Script.OnRun(2).Reply("Back to normal.");
 
-        var result = await k.Runner.RunAsync("loop", "Add forever.");
+        var result = await RunAsync(k, "loop", "Add forever.", streamed);
 
         Assert.Equal(RunStatus.Cancelled, result.Status);
         Assert.NotNull(result.StopReason);
@@ -231,6 +239,7 @@ public sealed class ProtocolScenarioTests
             Assert.Equal(1, k.Requests.Count("POST", k.CancelPath));
         }
 
+        Assert.Empty((await k.Store.GetAsync("loop", protocol))!.PendingToolCalls);
         var next = await k.Runner.RunAsync("loop", "Hello again.");
         Assert.Equal(RunStatus.Completed, next.Status);
         Assert.Equal("Back to normal.", next.Text);
@@ -393,6 +402,33 @@ public sealed class ProtocolScenarioTests
 
     [Theory]
     [MemberData(nameof(Protocols))]
+    public async Task CallerCancellationAfterTheOutputsWereSent_TheConversationStaysUsable(AssistantsProtocol protocol)
+    {
+        var time = new FakeTimeProvider(ProtocolKit.Start);
+        await using var k = await ProtocolKit.StartAsync(protocol, configure: ProtocolKit.DefaultPolling, time: time, emulator: e => e.InProgressDuration = TimeSpan.FromMinutes(1));
+        k.Script.OnRun(1).CallTools(("get_weather", ParisArguments)).Reply("late");
+        k.Script.OnRun(2).Reply("Next one.");
+        using var cts = new CancellationTokenSource();
+
+        var run = k.Runner.RunAsync("cancel-late", WeatherQuestion, cancellationToken: cts.Token);
+        await Waiting(() => k.OutputRounds().Count == 1, time, TimeSpan.FromSeconds(1));
+        await cts.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run.WaitAsync(Deadline));
+        Assert.Single(k.Requests.Where("POST", k.CancelPath));
+        if (k.IsResponses)
+        {
+            Assert.Equal(ScenarioTools.ParisOutput, Assert.Single(k.OutputsPostedAsItems()).Output);
+        }
+
+        k.Emulator.Options.InProgressDuration = TimeSpan.Zero;
+        var next = await k.DriveAsync(k.Runner.RunAsync("cancel-late", "Next."), TimeSpan.FromSeconds(1));
+        Assert.Equal(RunStatus.Completed, next.Status);
+        Assert.Equal("Next one.", next.Text);
+    }
+
+    [Theory]
+    [MemberData(nameof(Protocols))]
     public async Task Budget_AlreadySpent_RefusedAndNothingSent(AssistantsProtocol protocol)
     {
         await using var k = await ProtocolKit.StartAsync(protocol, kit: b => b.AddBudget("tenant", o =>
@@ -459,8 +495,8 @@ public sealed class ProtocolScenarioTests
     }
 
     [Theory]
-    [MemberData(nameof(Protocols))]
-    public async Task Budget_StepExceedsAStoppingBudget_StoppedAtAToolBoundary(AssistantsProtocol protocol)
+    [MemberData(nameof(ProtocolsPolledAndStreamed))]
+    public async Task Budget_StepExceedsAStoppingBudget_StoppedAtAToolBoundary(AssistantsProtocol protocol, bool streamed)
     {
         await using var k = await ProtocolKit.StartAsync(protocol, kit: b => b.AddBudget("tokens", o =>
         {
@@ -470,7 +506,7 @@ public sealed class ProtocolScenarioTests
         k.Script.OnRun(1).CallTools(("get_weather", ParisArguments)).CallTools(("get_weather", """{"city":"Rome"}""")).Reply(WeatherReply);
         k.Script.OnRun(2).Reply("Fine.");
 
-        var result = await k.Runner.RunAsync("stop", WeatherQuestion);
+        var result = await RunAsync(k, "stop", WeatherQuestion, streamed);
 
         Assert.Equal(RunStatus.Cancelled, result.Status);
         Assert.Equal("budget exceeded", result.StopReason);
@@ -520,6 +556,29 @@ public sealed class ProtocolScenarioTests
         Assert.Equal("invalid_prompt", finished.Error!.Code);
         var streamed = await Assert.ThrowsAsync<RunFailedException>(() => k.Runner.StreamAsync("failed-stream", "Bad again.", new RunStreamHandler()));
         Assert.Equal("invalid_prompt", streamed.Code);
+    }
+
+    [Theory]
+    [MemberData(nameof(ProtocolsPolledAndStreamed))]
+    public async Task Failed_AfterAToolRound_TheConversationStaysUsable(AssistantsProtocol protocol, bool streamed)
+    {
+        await using var k = await ProtocolKit.StartAsync(protocol);
+        k.Script.OnRun(1).CallTools(("get_weather", ParisArguments)).Fail("server_error", "Oops.");
+        k.Script.OnRun(2).Reply(ctx => $"Earlier user messages: {ctx.EarlierUserMessageCount}.");
+
+        var ex = await Assert.ThrowsAsync<RunFailedException>(() => streamed
+            ? k.Runner.StreamAsync("failed-tools", WeatherQuestion, new RunStreamHandler())
+            : k.Runner.RunAsync("failed-tools", WeatherQuestion));
+        Assert.Equal("server_error", ex.Code);
+
+        var next = await k.Runner.RunAsync("failed-tools", "Try again.");
+        Assert.Equal(RunStatus.Completed, next.Status);
+        Assert.Equal("Earlier user messages: 1.", next.Text);
+        Assert.Equal(ex.ThreadId, next.ThreadId);
+        if (k.IsResponses)
+        {
+            Assert.Equal(ScenarioTools.ParisOutput, Assert.Single(k.OutputsPostedAsItems()).Output);
+        }
     }
 
     [Theory]
@@ -762,6 +821,63 @@ public sealed class ProtocolScenarioTests
         Assert.Equal(EmulatorScript.DefaultReply("Back on Assistants.", 1), resumed.Text);
     }
 
+    [Theory]
+    [MemberData(nameof(Protocols))]
+    public async Task CancelActivePolicy_AfterAToolRound_TheRunningModelStepIsCancelled_AndTheNewMessageGetsItsOwnRun(AssistantsProtocol protocol)
+    {
+        var time = new FakeTimeProvider(ProtocolKit.Start);
+        await using var k = await ProtocolKit.StartAsync(
+            protocol,
+            configure: o =>
+            {
+                ProtocolKit.DefaultPolling(o);
+                o.Concurrency = ConcurrencyPolicy.CancelActive;
+            },
+            time: time,
+            emulator: e => e.InProgressDuration = TimeSpan.FromMinutes(1));
+        k.Script.OnRun(1).CallTools(("get_weather", ParisArguments)).Reply("late");
+        k.Script.OnRun(2).Reply("Second.");
+
+        // The first run's tool round is done and its next model step is running when the second message arrives.
+        var first = k.Runner.RunAsync("active", WeatherQuestion);
+        await Waiting(() => k.OutputRounds().Count == 1, time, TimeSpan.FromSeconds(1));
+        k.Emulator.Options.InProgressDuration = TimeSpan.Zero;
+        var second = k.Runner.RunAsync("active", "Second message.");
+
+        var firstResult = await k.DriveAsync(first, TimeSpan.FromMilliseconds(200));
+        var secondResult = await k.DriveAsync(second, TimeSpan.FromMilliseconds(200));
+
+        Assert.Equal(RunStatus.Cancelled, firstResult.Status);
+        Assert.Equal(RunStatus.Completed, secondResult.Status);
+        Assert.Equal("Second.", secondResult.Text);
+        var cancel = Assert.Single(k.Requests.Where("POST", k.CancelPath));
+        if (k.IsResponses)
+        {
+            // The response that was running: the follow-up that carried the output, not the one that asked for the tool.
+            var followUp = JsonNode.Parse(k.Requests.Where("POST", "/responses")[1].ResponseBody!)!["id"]!.GetValue<string>();
+            Assert.Equal($"/responses/{followUp}/cancel", cancel.Path);
+
+            // A cancelled response adds nothing to its conversation, the output it carried included: the output the tool
+            // really returned is added, so the call is answered before the second message.
+            var (callId, output) = Assert.Single(k.OutputsPostedAsItems());
+            Assert.Equal((Assert.Single(firstResult.ToolCalls).ToolCallId, ScenarioTools.ParisOutput), (callId, output));
+        }
+
+        Assert.Empty(k.Requests.Where(r => r.StatusCode >= 400));
+    }
+
+    private static async Task<RunResult> RunAsync(ProtocolKit k, string key, string message, bool streamed)
+    {
+        if (!streamed)
+        {
+            return await k.Runner.RunAsync(key, message);
+        }
+
+        var events = await CollectAsync(k.Runner.StreamAsync(key, message));
+        Assert.Same(Assert.Single(events.OfType<RunFinishedEvent>()), events[^1]);
+        return ((RunFinishedEvent)events[^1]).Result!;
+    }
+
     private static async Task<List<RunStreamEvent>> CollectAsync(IAsyncEnumerable<RunStreamEvent> events)
     {
         var list = new List<RunStreamEvent>();
@@ -774,14 +890,14 @@ public sealed class ProtocolScenarioTests
     }
 
     /// <summary>Advances the fake clock in small steps until <paramref name="condition"/> holds (bounded).</summary>
-    private static async Task Waiting(Func<bool> condition, FakeTimeProvider time)
+    private static async Task Waiting(Func<bool> condition, FakeTimeProvider time, TimeSpan? step = null)
     {
         for (var i = 0; i < 2_000 && !condition(); i++)
         {
             await Task.Delay(2);
             if (!condition())
             {
-                time.Advance(TimeSpan.FromMilliseconds(100));
+                time.Advance(step ?? TimeSpan.FromMilliseconds(100));
             }
         }
 
