@@ -479,10 +479,12 @@ internal sealed class ResponsesProtocolBackend : IProtocolBackend
     }
 
     /// <summary>
-    /// The settings to continue a response with when only its echo is known (a run attached after a restart): the echoed
-    /// settings without the defaults the service echoes whether or not they were sent (temperature and top_p 1, text
-    /// format <c>text</c>, verbosity <c>medium</c>, empty reasoning, parallel tool calls) and without null members, so
-    /// a follow-up sends what the kit would have sent.
+    /// The settings to continue a response with when only its echo is known (a run attached after a restart): what the
+    /// kit would have sent, read back from the echo. The service echoes every setting, sent or not (temperature and top_p,
+    /// which it picks itself for reasoning models, verbosity, reasoning context and mode, empty tools, null members), and
+    /// re-sending those could be refused; so only the settings the kit sends are kept: model, instructions, tools,
+    /// <c>parallel_tool_calls</c> when false, <c>max_output_tokens</c>, temperature and top_p other than 1 on a model without
+    /// reasoning, the reasoning effort, a text format other than <c>text</c>, and the metadata.
     /// </summary>
     internal static JsonObject EchoedSettings(JsonObject response)
     {
@@ -495,9 +497,16 @@ internal sealed class ResponsesProtocolBackend : IProtocolBackend
             }
         }
 
+        var effort = (response["reasoning"] as JsonObject)?["effort"] is JsonValue e && e.TryGetValue<string>(out var level) ? level : null;
+        settings.Remove("reasoning");
+        if (effort is not null)
+        {
+            settings["reasoning"] = new JsonObject { ["effort"] = effort };
+        }
+
         foreach (var key in new[] { "temperature", "top_p" })
         {
-            if (settings[key] is JsonValue v && v.TryGetValue<double>(out var number) && number == 1.0)
+            if (effort is not null || (settings[key] is JsonValue v && v.TryGetValue<double>(out var number) && number == 1.0))
             {
                 settings.Remove(key);
             }
@@ -508,34 +517,24 @@ internal sealed class ResponsesProtocolBackend : IProtocolBackend
             settings.Remove("parallel_tool_calls");
         }
 
-        if (settings["text"] is JsonObject text)
+        var format = (settings["text"] as JsonObject)?["format"] as JsonObject;
+        settings.Remove("text");
+        if (format is not null && format["type"]?.GetValue<string>() != "text")
         {
-            if (text["verbosity"] is JsonValue verbosity && verbosity.TryGetValue<string>(out var level) && level == "medium")
-            {
-                text.Remove("verbosity");
-            }
-
-            if (text["format"] is JsonObject { Count: 1 } format && format["type"]?.GetValue<string>() == "text")
-            {
-                text.Remove("format");
-            }
+            settings["text"] = new JsonObject { ["format"] = format.DeepClone() };
         }
 
-        foreach (var key in new[] { "text", "reasoning" })
+        if (settings["tools"] is JsonArray tools)
         {
-            if (settings[key] is JsonObject group)
+            if (tools.Count == 0)
             {
-                RemoveNulls(group);
-                if (group.Count == 0)
-                {
-                    settings.Remove(key);
-                }
+                settings.Remove("tools");
             }
-        }
 
-        foreach (var tool in (settings["tools"] as JsonArray ?? []).OfType<JsonObject>())
-        {
-            RemoveNulls(tool);
+            foreach (var tool in tools.OfType<JsonObject>())
+            {
+                RemoveNulls(tool);
+            }
         }
 
         return settings;
