@@ -255,9 +255,7 @@ internal sealed class ResponsesProtocolBackend : IProtocolBackend
     {
         var body = Body(settings, conversationId, input, operationId);
         body["stream"] = true;
-        var options = Options(cancellationToken);
-        options.BufferResponse = false;
-        var result = await Responses.CreateResponseAsync(Content(body), options).ConfigureAwait(false);
+        var result = await SendCreateAsync(body, buffered: false, cancellationToken).ConfigureAwait(false);
         return result.GetRawResponse().ContentStream!;
     }
 
@@ -288,21 +286,32 @@ internal sealed class ResponsesProtocolBackend : IProtocolBackend
         return body;
     }
 
-    /// <summary>
-    /// Creates a response. Responses cannot be listed, so a creation that may have landed cannot be found again: it is
-    /// re-sent only when the connection was never made; any other ambiguous failure is reported (not re-sent blindly).
-    /// </summary>
     private async Task<RunSnapshot> CreateResponseAsync(JsonObject settings, string conversationId, JsonArray input, string operationId, CancellationToken cancellationToken)
     {
         var body = Body(settings, conversationId, input, operationId);
+        var result = await SendCreateAsync(body, buffered: true, cancellationToken).ConfigureAwait(false);
+
+        // The follow-ups of the run are created with the settings sent here, not with what the service echoes.
+        return ToSnapshot(Parse(result), conversationId, AssistantsProtocolBackend.PollHint(result.GetRawResponse())) with { ProtocolState = settings };
+    }
+
+    /// <summary>
+    /// Sends <c>POST /responses</c> (polled or streamed). Responses cannot be listed, so a creation that may have landed
+    /// cannot be found again: it is re-sent only when the connection was never made; any other ambiguous failure is
+    /// reported (never re-sent blindly). For the same reason a polled creation, once sent, is not abandoned when the
+    /// caller cancels (only the HTTP timeouts bound it): the kit learns the response's ID, and the caller's cancellation,
+    /// seen right after, cancels that response instead of leaving an unknown one running in the conversation.
+    /// </summary>
+    private async Task<ClientResult> SendCreateAsync(JsonObject body, bool buffered, CancellationToken cancellationToken)
+    {
         for (var attempt = 1; ; attempt++)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             try
             {
-                var result = await Responses.CreateResponseAsync(Content(body), Options(cancellationToken)).ConfigureAwait(false);
-
-                // The follow-ups of the run are created with the settings sent here, not with what the service echoes.
-                return ToSnapshot(Parse(result), conversationId, AssistantsProtocolBackend.PollHint(result.GetRawResponse())) with { ProtocolState = settings };
+                var options = Options(buffered ? CancellationToken.None : cancellationToken);
+                options.BufferResponse = buffered;
+                return await Responses.CreateResponseAsync(Content(body), options).ConfigureAwait(false);
             }
             catch (Exception ex) when (attempt < 3 && NeverSent(ex))
             {

@@ -434,6 +434,7 @@ internal sealed partial class RunEngine
                     if (round is not null)
                     {
                         var next = await SubmitOrSettleAsync(run, round, cancellationToken).ConfigureAwait(false);
+                        operation.Snapshot = next;
                         if (_backend.ToolOutputsContinueInNewRun && next.Id != run.Id)
                         {
                             // Responses: the finished response is a step of the run; its usage and messages add to the run's.
@@ -442,8 +443,6 @@ internal sealed partial class RunEngine
                             context.ResponseMessages.AddRange(run.Messages ?? []);
                             await OnNextResponseAsync(context, next, cancellationToken).ConfigureAwait(false);
                         }
-
-                        operation.Snapshot = next;
                     }
 
                     continue;
