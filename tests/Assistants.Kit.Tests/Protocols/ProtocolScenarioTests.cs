@@ -429,6 +429,44 @@ public sealed class ProtocolScenarioTests
 
     [Theory]
     [MemberData(nameof(Protocols))]
+    public async Task CallerCancellationWhileTheOutputsAreBeingSent_TheRunIsCancelled_AndTheConversationStaysUsable(AssistantsProtocol protocol)
+    {
+        var time = new FakeTimeProvider(ProtocolKit.Start);
+        await using var k = await ProtocolKit.StartAsync(protocol, configure: ProtocolKit.DefaultPolling, time: time);
+        k.Script.OnRun(1).CallTools(("get_weather", ParisArguments)).Reply("late").Taking(TimeSpan.FromMinutes(1));
+        k.Script.OnRun(2).Reply("Next one.");
+        var submit = k.IsResponses ? k.Emulator.Faults.On("POST", "/responses").OnNth(2) : k.Emulator.Faults.On("POST", "/threads/*/runs/*/submit_tool_outputs");
+        submit.Delay(TimeSpan.FromSeconds(5));
+        using var cts = new CancellationTokenSource();
+
+        // The outputs are on their way (the server holds the request) when the caller cancels.
+        var run = k.Runner.RunAsync("cancel-submit", WeatherQuestion, cancellationToken: cts.Token);
+        await Waiting(() => submit.Triggered == 1, time, TimeSpan.FromSeconds(1));
+        await cts.CancelAsync();
+        time.Advance(TimeSpan.FromSeconds(5));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run.WaitAsync(Deadline));
+        if (k.IsResponses)
+        {
+            // The follow-up was created after all (a creation, once sent, is seen through), and it is the one cancelled.
+            var followUp = Assert.Single(k.Requests.Where("POST", "/responses"), r => r.Body.Contains("function_call_output", StringComparison.Ordinal));
+            Assert.Equal(200, followUp.StatusCode);
+            var followUpId = (string)JsonNode.Parse(followUp.ResponseBody!)!["id"]!;
+            Assert.Equal($"/responses/{followUpId}/cancel", Assert.Single(k.Requests.Where("POST", k.CancelPath)).Path);
+            Assert.Equal(ScenarioTools.ParisOutput, Assert.Single(k.OutputsPostedAsItems()).Output);
+        }
+        else
+        {
+            Assert.Single(k.Requests.Where("POST", k.CancelPath));
+        }
+
+        var next = await k.DriveAsync(k.Runner.RunAsync("cancel-submit", "Next."), TimeSpan.FromSeconds(1));
+        Assert.Equal(RunStatus.Completed, next.Status);
+        Assert.Equal("Next one.", next.Text);
+    }
+
+    [Theory]
+    [MemberData(nameof(Protocols))]
     public async Task Budget_AlreadySpent_RefusedAndNothingSent(AssistantsProtocol protocol)
     {
         await using var k = await ProtocolKit.StartAsync(protocol, kit: b => b.AddBudget("tenant", o =>
@@ -629,13 +667,13 @@ public sealed class ProtocolScenarioTests
     }
 
     [Theory]
-    [MemberData(nameof(Protocols))]
-    public async Task Incomplete_MaxCompletionTokens_SentAsTheProtocolsLimit_ReplyCut(AssistantsProtocol protocol)
+    [MemberData(nameof(ProtocolsPolledAndStreamed))]
+    public async Task Incomplete_MaxCompletionTokens_SentAsTheProtocolsLimit_ReplyCut(AssistantsProtocol protocol, bool streamed)
     {
-        await using var k = await ProtocolKit.StartAsync(protocol);
+        await using var k = await ProtocolKit.StartAsync(protocol, configure: o => o.RunDefaults.MaxCompletionTokens = 16);
         k.Script.OnRun(1).Reply("One two three four five six seven eight nine ten eleven twelve thirteen fourteen.");
 
-        var result = await k.Runner.RunAsync("max-tokens", "Count.", new RunOptions { MaxCompletionTokens = 16 });
+        var result = await RunAsync(k, "max-tokens", "Count.", streamed);
 
         Assert.Equal(RunStatus.Incomplete, result.Status);
         Assert.Equal(k.IsResponses ? "max_output_tokens" : "max_completion_tokens", result.IncompleteReason);
@@ -649,6 +687,29 @@ public sealed class ProtocolScenarioTests
         {
             Assert.Equal(16, (int)Assert.Single(k.Requests.Where("POST", "/threads/*/runs")).BodyAsJson()!["max_completion_tokens"]!);
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(Protocols))]
+    public async Task PollingTimeout_RunCancelledOnTheServer_TimeoutReported(AssistantsProtocol protocol)
+    {
+        var time = new FakeTimeProvider(ProtocolKit.Start);
+        await using var k = await ProtocolKit.StartAsync(
+            protocol,
+            configure: o =>
+            {
+                ProtocolKit.DefaultPolling(o);
+                o.Polling.Timeout = TimeSpan.FromSeconds(30);
+            },
+            time: time,
+            emulator: e => e.InProgressDuration = TimeSpan.FromMinutes(10));
+
+        var ex = await Assert.ThrowsAsync<RunTimeoutException>(() => k.DriveAsync(k.Runner.RunAsync("timeout", "Take forever."), TimeSpan.FromMilliseconds(500)));
+
+        Assert.StartsWith(k.RunPrefix, ex.RunId, StringComparison.Ordinal);
+        Assert.StartsWith(k.ThreadPrefix, ex.ThreadId, StringComparison.Ordinal);
+        Assert.Equal(200, Assert.Single(k.Requests.Where("POST", k.CancelPath)).StatusCode);
+        Assert.Equal(RunStatus.Cancelling, (await k.Store.GetAsync("timeout", protocol))!.ActiveRunStatus);
     }
 
     [Theory]

@@ -168,6 +168,22 @@ public sealed class ResponsesRecordedShapeTests
         Assert.Empty(created.SelectMany(mapper.Map));
     }
 
+    [Fact]
+    public void NeverSent_OnlyAConnectionThatWasNeverMade()
+    {
+        var refused = new HttpRequestException(HttpRequestError.ConnectionError, "Connection refused");
+
+        Assert.True(ResponsesProtocolBackend.NeverSent(refused));
+        Assert.True(ResponsesProtocolBackend.NeverSent(new System.ClientModel.ClientResultException("wrapped", null, refused)));
+        Assert.True(ResponsesProtocolBackend.NeverSent(new HttpRequestException(HttpRequestError.NameResolutionError)));
+
+        // Anything after the request may have left: the response may exist.
+        Assert.False(ResponsesProtocolBackend.NeverSent(new HttpRequestException(HttpRequestError.ResponseEnded)));
+        Assert.False(ResponsesProtocolBackend.NeverSent(new IOException("The response ended prematurely.")));
+        Assert.False(ResponsesProtocolBackend.NeverSent(new TaskCanceledException("timeout")));
+        Assert.False(ResponsesProtocolBackend.NeverSent(new System.ClientModel.ClientResultException("HTTP 500")));
+    }
+
     private static JsonArray Record(string suite, string name) =>
         JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "openai-recorded", "openai-dotnet", suite, name)))!["Entries"]!.AsArray();
 
