@@ -132,7 +132,9 @@ internal sealed partial class RunEngine
     public Task<RunStatus> UpdateStatusAsync(RunOperation operation, CancellationToken cancellationToken) =>
         Translate(async () =>
         {
-            operation.Snapshot = await _backend.GetRunAsync(operation.ThreadId, operation.Id, cancellationToken).ConfigureAwait(false);
+            var previous = operation.Snapshot;
+            var polled = await _backend.GetRunAsync(operation.ThreadId, operation.Id, cancellationToken).ConfigureAwait(false);
+            operation.Snapshot = polled.Id == previous.Id && previous.ProtocolState is { } state ? polled with { ProtocolState = state } : polled;
             return operation.Snapshot.Status;
         });
 
