@@ -467,6 +467,30 @@ public sealed class ProtocolScenarioTests
 
     [Theory]
     [MemberData(nameof(Protocols))]
+    public async Task Serialisation_TwoMessagesAtOnceOnOneKey_RunOneAfterTheOther(AssistantsProtocol protocol)
+    {
+        var time = new FakeTimeProvider(ProtocolKit.Start);
+        await using var k = await ProtocolKit.StartAsync(protocol, configure: ProtocolKit.DefaultPolling, time: time, emulator: e => e.InProgressDuration = TimeSpan.FromSeconds(10));
+        k.Script.Default().Reply(ctx => $"Reply to '{ctx.LatestUserMessage}' after {ctx.EarlierUserMessageCount}.");
+
+        var first = k.Runner.RunAsync("serial", "First.");
+        var second = k.Runner.RunAsync("serial", "Second.");
+        var results = await k.DriveAsync(Task.WhenAll(first, second), TimeSpan.FromMilliseconds(500));
+
+        Assert.Equal("Reply to 'First.' after 0.", results[0].Text);
+        Assert.Equal("Reply to 'Second.' after 1.", results[1].Text);
+        Assert.Equal(results[0].ThreadId, results[1].ThreadId);
+        Assert.Empty(k.Requests.Where(r => r.StatusCode >= 400));
+
+        // The second message went in only after the first run had ended (at least 10 s of model time later).
+        var writes = k.Requests.Where("POST", k.IsResponses ? "/conversations/*/items" : "/threads/*/messages");
+        Assert.Equal(2, writes.Count);
+        Assert.True(writes[1].Timestamp - writes[0].Timestamp >= TimeSpan.FromSeconds(10));
+        Assert.Equal(1, k.Requests.Count("POST", k.IsResponses ? "/conversations" : "/threads"));
+    }
+
+    [Theory]
+    [MemberData(nameof(Protocols))]
     public async Task Budget_AlreadySpent_RefusedAndNothingSent(AssistantsProtocol protocol)
     {
         await using var k = await ProtocolKit.StartAsync(protocol, kit: b => b.AddBudget("tenant", o =>
