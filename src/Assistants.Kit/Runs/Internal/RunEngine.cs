@@ -656,16 +656,31 @@ internal sealed partial class RunEngine
 
     /// <summary>
     /// Responses: a response that carried tool outputs and then failed or was cancelled leaves them out of its
-    /// conversation, whose calls would then have no output; the outputs the tools really returned are added.
+    /// conversation, whose calls would then have no output; the outputs the tools really returned are added. Returns
+    /// <see langword="false"/> when that failed (the calls stay pending in the binding, for the key's next run).
     /// </summary>
-    private async Task AnswerSentOutputsAsync(RunContext context, RunSnapshot run, CancellationToken cancellationToken)
+    private async Task<bool> AnswerSentOutputsAsync(RunContext context, RunSnapshot run, CancellationToken cancellationToken)
     {
         if (_backend.ToolOutputsContinueInNewRun && context.ToolCalls.Count > 0 && run.RequiredToolCalls.Count == 0
             && run.Status is RunStatus.Failed or RunStatus.Cancelled or RunStatus.Cancelling)
         {
-            await _backend.AnswerToolCallsAsync(context.ThreadId, Outputs(context.ToolCalls), cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await _backend.AnswerToolCallsAsync(context.ThreadId, Outputs(context.ToolCalls), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is ClientResultException or HttpRequestException or IOException or Polly.Timeout.TimeoutRejectedException)
+            {
+                // The run's own outcome wins; the next run of the key answers what is still pending.
+                LogToolOutputsNotAdded(_logger, ex, run.Id, run.ThreadId);
+                return false;
+            }
         }
+
+        return true;
     }
+
+    [LoggerMessage(1050, LogLevel.Warning, "The tool outputs of run {RunId} could not be added to conversation {ThreadId}; the next run of its key adds what is missing.")]
+    private static partial void LogToolOutputsNotAdded(ILogger logger, Exception exception, string runId, string threadId);
 
     /// <summary>A response (Responses protocol) as a step of the kit's run.</summary>
     internal static RunStepRecord StepOf(RunSnapshot response) => new(
@@ -759,7 +774,7 @@ internal sealed partial class RunEngine
         RunContext context, RunSnapshot run, IReadOnlyList<AssistantMessage> messages, IReadOnlyList<RunStepRecord> steps, CancellationToken cancellationToken)
     {
         context.Steps = steps;
-        await AnswerSentOutputsAsync(context, run, cancellationToken).ConfigureAwait(false);
+        var answered = await AnswerSentOutputsAsync(context, run, cancellationToken).ConfigureAwait(false);
         RunCostSummary? cost = null;
         if (context.Accounting is { } session)
         {
@@ -775,7 +790,7 @@ internal sealed partial class RunEngine
         {
             ActiveRunId = null,
             ActiveRunStatus = run.Status,
-            PendingToolCalls = [],
+            PendingToolCalls = answered ? [] : b.PendingToolCalls,
             MessageCount = b.MessageCount + messages.Count,
         }, cancellationToken).ConfigureAwait(false);
 
