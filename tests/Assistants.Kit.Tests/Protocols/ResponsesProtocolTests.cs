@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Assistants.Kit.Testing;
+using Assistants.Kit.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
@@ -186,6 +187,31 @@ public sealed class ResponsesProtocolTests : IDisposable
         k.Requests.Clear();
         await process2.GetRequiredService<AssistantRunner>().RunAsync("cut", "And now?");
         Assert.Empty(k.OutputsPostedAsItems());
+    }
+
+    [Fact]
+    public async Task FailedFollowUp_OutputsCannotBeAdded_RunStillFails_AndTheNextRunAnswersTheCall()
+    {
+        await using var k = await ProtocolKit.StartAsync(Responses);
+        k.Script.OnRun(1).CallTools(("get_weather", """{"city":"Paris"}""")).Fail("server_error", "Oops.");
+        k.Script.OnRun(2).Reply("Recovered.");
+        var answer = k.Emulator.Faults.On("POST", "/conversations/*/items").OnNth(2).RespondWith(500);
+
+        var ex = await Assert.ThrowsAsync<RunFailedException>(() => k.Runner.RunAsync("unanswered", "Weather in Paris?"));
+
+        Assert.Equal("server_error", ex.Code); // the run's own outcome, not the failed write
+        Assert.Equal(1, answer.Triggered);
+        Assert.Single((await k.Store.GetAsync("unanswered", Responses))!.PendingToolCalls);
+        Assert.Contains(k.Services.LogLines(), l => l.Contains($"could not be added to conversation {ex.ThreadId}", StringComparison.Ordinal));
+
+        var next = await k.Runner.RunAsync("unanswered", "Try again.");
+
+        Assert.Equal("Recovered.", next.Text);
+        var outputWrites = k.Requests.Where("POST", "/conversations/*/items").Where(r => r.Body.Contains("function_call_output", StringComparison.Ordinal)).ToList();
+        Assert.Equal([500, 200], outputWrites.Select(r => r.StatusCode));
+        Assert.Contains(ScenarioTools.ParisOutput, outputWrites[0].Body, StringComparison.Ordinal); // the real output, refused
+        Assert.Contains("run_stopped", outputWrites[1].Body, StringComparison.Ordinal);          // the next run's answer
+        Assert.Empty((await k.Store.GetAsync("unanswered", Responses))!.PendingToolCalls);
     }
 
     [Theory]
