@@ -16,10 +16,17 @@ namespace Assistants.Kit.Protocols.Internal;
 /// <summary>
 /// The Responses + Conversations protocol. A thread is a conversation (<c>conv_…</c>); an assistant definition becomes
 /// the model, instructions and tools sent with every response (nothing is stored on the server); a run is one or more
-/// responses created in background mode in the conversation — the kit runs the tool loop: a response whose output has
-/// <c>function_call</c> items is reported as <c>requires_action</c>, and the outputs are posted as
-/// <c>function_call_output</c> items in a new response. The kit uses <c>conversation</c>, never <c>previous_response_id</c>.
+/// responses created in background mode (<c>background: true</c>, <c>store: true</c>) in the conversation — the kit runs
+/// the tool loop: a response whose output has <c>function_call</c> items is reported as <c>requires_action</c>, and the
+/// outputs are posted as <c>function_call_output</c> items in a new response, with the settings the run was created with.
+/// The kit uses <c>conversation</c>, never <c>previous_response_id</c> (they are mutually exclusive on the wire).
 /// </summary>
+/// <remarks>
+/// A <c>function_call</c> in the conversation without an output makes every later response fail, so calls a run will
+/// not answer with a model turn (the kit stopped it, the caller cancelled, the response carrying the outputs failed or
+/// was cancelled, the process ended) are answered with <see cref="AnswerToolCallsAsync"/>: conversation items, no
+/// response. Responses cannot be listed: an ambiguous creation is never re-sent (unless no connection was made).
+/// </remarks>
 internal sealed class ResponsesProtocolBackend : IProtocolBackend
 {
     /// <summary>How many pages of 100 conversation items are searched for the calls to answer (newest first).</summary>
