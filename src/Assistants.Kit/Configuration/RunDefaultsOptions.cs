@@ -6,15 +6,22 @@ namespace Assistants.Kit;
 /// </summary>
 public sealed class RunDefaultsOptions
 {
-    /// <summary>Gets or sets the maximum completion tokens per run (<c>max_completion_tokens</c>); <see langword="null"/> = server default. Default: 4,096.</summary>
+    /// <summary>
+    /// Gets or sets the maximum completion tokens per run (<c>max_completion_tokens</c>; on the Responses protocol
+    /// <c>max_output_tokens</c>, which limits each response of the run); <see langword="null"/> = server default. Default: 4,096.
+    /// </summary>
     public int? MaxCompletionTokens { get; set; } = 4096;
 
-    /// <summary>Gets or sets the maximum prompt tokens per run (<c>max_prompt_tokens</c>); <see langword="null"/> = server default. Default: 32,768.</summary>
+    /// <summary>
+    /// Gets or sets the maximum prompt tokens per run (<c>max_prompt_tokens</c>); <see langword="null"/> = server default.
+    /// Default: 32,768. The Responses protocol has no equivalent: there it is not sent (a budget's worst case still uses it).
+    /// </summary>
     public int? MaxPromptTokens { get; set; } = 32_768;
 
     /// <summary>
     /// Gets or sets the truncation strategy: the number of most recent messages the model sees
     /// (<c>truncation_strategy: last_messages</c>); <see langword="null"/> = the server's <c>auto</c>. Default: <see langword="null"/>.
+    /// The Responses protocol has no equivalent: setting it there fails validation at startup.
     /// </summary>
     public int? TruncationLastMessages { get; set; }
 

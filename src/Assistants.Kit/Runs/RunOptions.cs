@@ -6,13 +6,16 @@ public sealed class RunOptions
     /// <summary>Gets or sets the assistant to run; <see langword="null"/> uses <see cref="AssistantsKitOptions.Assistant"/>.</summary>
     public AssistantDefinition? Assistant { get; set; }
 
-    /// <summary>Gets or sets <c>max_completion_tokens</c> for this run.</summary>
+    /// <summary>Gets or sets <c>max_completion_tokens</c> for this run (Responses: <c>max_output_tokens</c> of each response).</summary>
     public int? MaxCompletionTokens { get; set; }
 
-    /// <summary>Gets or sets <c>max_prompt_tokens</c> for this run.</summary>
+    /// <summary>Gets or sets <c>max_prompt_tokens</c> for this run (Responses: not sent, there is no equivalent).</summary>
     public int? MaxPromptTokens { get; set; }
 
-    /// <summary>Gets or sets the <c>last_messages</c> truncation for this run.</summary>
+    /// <summary>
+    /// Gets or sets the <c>last_messages</c> truncation for this run. The Responses protocol has no equivalent: setting it
+    /// there makes the run throw <see cref="ArgumentException"/> before anything is sent.
+    /// </summary>
     public int? TruncationLastMessages { get; set; }
 
     /// <summary>Gets or sets <c>parallel_tool_calls</c> for this run.</summary>

@@ -23,6 +23,12 @@ internal sealed record RunSnapshot(
 
     /// <summary>Gets when the run (or response) finished, when known.</summary>
     public DateTimeOffset? CompletedAt { get; init; }
+
+    /// <summary>
+    /// Gets the assistant messages the snapshot carries (Responses: the message items of the response's output), so the
+    /// engine needs no further read for them; <see langword="null"/> when the protocol keeps messages elsewhere (Assistants).
+    /// </summary>
+    public IReadOnlyList<AssistantMessage>? Messages { get; init; }
 }
 
 /// <summary>The assistant as stored on the server.</summary>
@@ -107,6 +113,15 @@ internal interface IProtocolBackend
         SubmitToolOutputsAsync(run.ThreadId, run.Id, outputs, cancellationToken);
 
     Task<RunSnapshot> CancelRunAsync(string threadId, string runId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Gives tool calls that will get no output from a model turn these outputs, without starting one (Responses: a
+    /// <c>function_call</c> of the conversation with no <c>function_call_output</c> would make every later response fail, so
+    /// the missing outputs are added as conversation items; calls that already have an output are left alone). Assistants:
+    /// nothing to do (a run that waits for outputs is cancelled or expires on the server).
+    /// </summary>
+    Task AnswerToolCallsAsync(string threadId, IReadOnlyList<KeyValuePair<string, string>> outputs, CancellationToken cancellationToken) =>
+        Task.CompletedTask;
 
     /// <summary>Gets a run's steps, oldest first (one list request).</summary>
     Task<IReadOnlyList<RunStepRecord>> GetRunStepsAsync(string threadId, string runId, CancellationToken cancellationToken);

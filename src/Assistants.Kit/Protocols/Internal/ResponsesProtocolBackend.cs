@@ -16,13 +16,29 @@ namespace Assistants.Kit.Protocols.Internal;
 /// <summary>
 /// The Responses + Conversations protocol. A thread is a conversation (<c>conv_…</c>); an assistant definition becomes
 /// the model, instructions and tools sent with every response (nothing is stored on the server); a run is one or more
-/// responses created in background mode in the conversation — the kit runs the tool loop: a response whose output has
-/// <c>function_call</c> items is reported as <c>requires_action</c>, and the outputs are posted as
-/// <c>function_call_output</c> items in a new response. The kit uses <c>conversation</c>, never <c>previous_response_id</c>.
+/// responses created in background mode (<c>background: true</c>, <c>store: true</c>) in the conversation — the kit runs
+/// the tool loop: a response whose output has <c>function_call</c> items is reported as <c>requires_action</c>, and the
+/// outputs are posted as <c>function_call_output</c> items in a new response, with the settings the run was created with.
+/// The kit uses <c>conversation</c>, never <c>previous_response_id</c> (they are mutually exclusive on the wire).
 /// </summary>
+/// <remarks>
+/// A <c>function_call</c> in the conversation without an output makes every later response fail, so calls a run will
+/// not answer with a model turn (the kit stopped it, the caller cancelled, the response carrying the outputs failed or
+/// was cancelled, the process ended) are answered with <see cref="AnswerToolCallsAsync"/>: conversation items, no
+/// response. Responses cannot be listed: an ambiguous creation is never re-sent (unless no connection was made).
+/// </remarks>
 internal sealed class ResponsesProtocolBackend : IProtocolBackend
 {
-    private const int ReconcileWindow = 10;
+    /// <summary>How many pages of 100 conversation items are searched for the calls to answer (newest first).</summary>
+    private const int AnswerSearchPages = 3;
+
+    /// <summary>The most items one <c>POST /conversations/{id}/items</c> may add.</summary>
+    private const int MaxItemsPerRequest = 20;
+
+    /// <summary>The settings a response is created with, in the order they are sent.</summary>
+    private static readonly string[] SettingKeys =
+        ["model", "instructions", "tools", "parallel_tool_calls", "max_output_tokens", "temperature", "top_p", "reasoning", "text", "metadata"];
+
     private readonly OpenAIClientProvider _clients;
     private readonly WriteReconciler _reconciler;
 
@@ -104,8 +120,9 @@ internal sealed class ResponsesProtocolBackend : IProtocolBackend
 
     public Task<AssistantMessage> AddUserMessageAsync(string threadId, string text, string operationId, CancellationToken cancellationToken)
     {
-        // Conversation items carry no metadata: a message that may have landed is recognised as the newest user
-        // message with the same text among the last items.
+        // Conversation items carry no metadata. Nothing is added to the conversation between the message and the response
+        // that follows it (one turn per key at a time), so a message that landed is the conversation's newest item: a user
+        // message with the same text.
         return _reconciler.ExecuteAsync(
             "Create conversation item",
             $"/conversations/{threadId}/items",
@@ -127,15 +144,13 @@ internal sealed class ResponsesProtocolBackend : IProtocolBackend
             },
             async ct =>
             {
-                var page = await Conversations.GetConversationItemsAsync(threadId, ReconcileWindow, "desc", after: null, include: null, Options(ct))
+                var page = await Conversations.GetConversationItemsAsync(threadId, 1, "desc", after: null, include: null, Options(ct))
                     .GetRawPagesAsync().FirstAsync(ct).ConfigureAwait(false);
-                foreach (var node in Parse(page)["data"]!.AsArray())
+                if ((Parse(page)["data"] as JsonArray)?.FirstOrDefault() is JsonObject item
+                    && item["type"]?.GetValue<string>() == "message" && item["role"]?.GetValue<string>() == "user")
                 {
-                    if (node is JsonObject item && item["type"]?.GetValue<string>() == "message" && item["role"]?.GetValue<string>() == "user")
-                    {
-                        var message = ToMessage(item, null, DateTimeOffset.UtcNow);
-                        return message.Text == text ? message : null;
-                    }
+                    var message = ToMessage(item, null, DateTimeOffset.UtcNow);
+                    return message.Text == text ? message : null;
                 }
 
                 return null;
@@ -192,28 +207,77 @@ internal sealed class ResponsesProtocolBackend : IProtocolBackend
         return ToSnapshot(Parse(result), threadId, null);
     }
 
+    /// <summary>
+    /// Adds a <c>function_call_output</c> item to the conversation for each of <paramref name="outputs"/> whose call is in the
+    /// conversation without an output (searching the newest items), and for no other: a call without an output makes every
+    /// later response of the conversation fail. No response is created. A conversation that is gone has nothing to answer.
+    /// </summary>
+    public async Task AnswerToolCallsAsync(string threadId, IReadOnlyList<KeyValuePair<string, string>> outputs, CancellationToken cancellationToken)
+    {
+        if (outputs.Count == 0)
+        {
+            return;
+        }
+
+        var wanted = outputs.Select(o => o.Key).ToHashSet(StringComparer.Ordinal);
+        var called = new HashSet<string>(StringComparer.Ordinal);
+        var answered = new HashSet<string>(StringComparer.Ordinal);
+        try
+        {
+            var pages = 0;
+            var items = Conversations.GetConversationItemsAsync(threadId, 100, "desc", after: null, include: null, Options(cancellationToken)).GetRawPagesAsync();
+            await foreach (var page in items.WithCancellation(cancellationToken).ConfigureAwait(false))
+            {
+                foreach (var item in (Parse(page)["data"] as JsonArray ?? []).OfType<JsonObject>())
+                {
+                    if (item["call_id"]?.GetValue<string>() is not { } callId || !wanted.Contains(callId))
+                    {
+                        continue;
+                    }
+
+                    switch (item["type"]?.GetValue<string>())
+                    {
+                        case "function_call":
+                            called.Add(callId);
+                            break;
+                        case "function_call_output":
+                            answered.Add(callId);
+                            break;
+                    }
+                }
+
+                // Newest first, and an output always follows its call: once every call was seen, so was every output.
+                if (called.Count == wanted.Count || ++pages >= AnswerSearchPages)
+                {
+                    break;
+                }
+            }
+        }
+        catch (ClientResultException ex) when (ex.Status == 404)
+        {
+            return;
+        }
+
+        var missing = outputs.Where(o => called.Contains(o.Key) && !answered.Contains(o.Key)).ToList();
+        foreach (var chunk in missing.Chunk(MaxItemsPerRequest))
+        {
+            var body = new JsonObject { ["items"] = OutputItems(chunk) };
+            await Conversations.CreateConversationItemsAsync(threadId, Content(body), include: null, Options(cancellationToken)).ConfigureAwait(false);
+        }
+    }
+
     public Task<IReadOnlyList<RunStepRecord>> GetRunStepsAsync(string threadId, string runId, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<RunStepRecord>>([]);
 
-    public async Task<IReadOnlyList<AssistantMessage>> GetRunMessagesAsync(string threadId, string runId, string? afterMessageId, CancellationToken cancellationToken)
-    {
-        var result = await Responses.GetResponseAsync(runId, include: null, stream: null, startingAfter: null, includeObfuscation: null, Options(cancellationToken)).ConfigureAwait(false);
-        var response = Parse(result);
-        var createdAt = UnixTime(response["created_at"]) ?? DateTimeOffset.UtcNow;
-        return [.. (response["output"] as JsonArray ?? [])
-            .OfType<JsonObject>()
-            .Where(item => item["type"]?.GetValue<string>() == "message" && item["role"]?.GetValue<string>() == "assistant")
-            .Select(item => ToMessage(item, runId, createdAt))];
-    }
+    public async Task<IReadOnlyList<AssistantMessage>> GetRunMessagesAsync(string threadId, string runId, string? afterMessageId, CancellationToken cancellationToken) =>
+        (await GetRunAsync(threadId, runId, cancellationToken).ConfigureAwait(false)).Messages ?? [];
 
     /// <summary>Opens a streamed, background response (SSE) in the conversation; the body is read as it arrives.</summary>
     public async Task<Stream> OpenStreamAsync(JsonObject settings, string conversationId, JsonArray input, string operationId, CancellationToken cancellationToken)
     {
         var body = Body(settings, conversationId, input, operationId);
         body["stream"] = true;
-        var options = Options(cancellationToken);
-        options.BufferResponse = false;
-        var result = await Responses.CreateResponseAsync(Content(body), options).ConfigureAwait(false);
+        var result = await SendCreateAsync(body, buffered: false, cancellationToken).ConfigureAwait(false);
         return result.GetRawResponse().ContentStream!;
     }
 
@@ -230,7 +294,12 @@ internal sealed class ResponsesProtocolBackend : IProtocolBackend
     {
         var body = (JsonObject)settings.DeepClone();
         body["conversation"] = conversationId;
-        body["input"] = input;
+        if (input.Count > 0)
+        {
+            // The first response of a run has no input: the user message is already the conversation's newest item.
+            body["input"] = input.DeepClone();
+        }
+
         body["background"] = true;
         body["store"] = true;
         var metadata = body["metadata"] as JsonObject ?? [];
@@ -239,19 +308,32 @@ internal sealed class ResponsesProtocolBackend : IProtocolBackend
         return body;
     }
 
-    /// <summary>
-    /// Creates a response. Responses cannot be listed, so a creation that may have landed cannot be found again: it is
-    /// re-sent only when the connection was never made; any other ambiguous failure is reported (not re-sent blindly).
-    /// </summary>
     private async Task<RunSnapshot> CreateResponseAsync(JsonObject settings, string conversationId, JsonArray input, string operationId, CancellationToken cancellationToken)
     {
         var body = Body(settings, conversationId, input, operationId);
+        var result = await SendCreateAsync(body, buffered: true, cancellationToken).ConfigureAwait(false);
+
+        // The follow-ups of the run are created with the settings sent here, not with what the service echoes.
+        return ToSnapshot(Parse(result), conversationId, AssistantsProtocolBackend.PollHint(result.GetRawResponse())) with { ProtocolState = settings };
+    }
+
+    /// <summary>
+    /// Sends <c>POST /responses</c> (polled or streamed). Responses cannot be listed, so a creation that may have landed
+    /// cannot be found again: it is re-sent only when the connection was never made; any other ambiguous failure is
+    /// reported (never re-sent blindly). For the same reason a polled creation, once sent, is not abandoned when the
+    /// caller cancels (only the HTTP timeouts bound it): the kit learns the response's ID, and the caller's cancellation,
+    /// seen right after, cancels that response instead of leaving an unknown one running in the conversation.
+    /// </summary>
+    private async Task<ClientResult> SendCreateAsync(JsonObject body, bool buffered, CancellationToken cancellationToken)
+    {
         for (var attempt = 1; ; attempt++)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             try
             {
-                var result = await Responses.CreateResponseAsync(Content(body), Options(cancellationToken)).ConfigureAwait(false);
-                return ToSnapshot(Parse(result), conversationId, AssistantsProtocolBackend.PollHint(result.GetRawResponse()));
+                var options = Options(buffered ? CancellationToken.None : cancellationToken);
+                options.BufferResponse = buffered;
+                return await Responses.CreateResponseAsync(Content(body), options).ConfigureAwait(false);
             }
             catch (Exception ex) when (attempt < 3 && NeverSent(ex))
             {
@@ -395,8 +477,50 @@ internal sealed class ResponsesProtocolBackend : IProtocolBackend
             usage = TokenUsage.Parse(document.RootElement);
         }
 
+        var id = response["id"]!.GetValue<string>();
+        var createdAt = UnixTime(response["created_at"]) ?? DateTimeOffset.UtcNow;
+        IReadOnlyList<AssistantMessage>? messages = status is RunStatus.Queued or RunStatus.InProgress
+            ? null
+            : [.. (response["output"] as JsonArray ?? [])
+                .OfType<JsonObject>()
+                .Where(item => item["type"]?.GetValue<string>() == "message" && item["role"]?.GetValue<string>() == "assistant")
+                .Select(item => ToMessage(item, id, createdAt))];
+        var name = metadata.GetValueOrDefault(AssistantEnsurer.NameKey);
+        var version = metadata.GetValueOrDefault(AssistantEnsurer.VersionKey) ?? string.Empty;
+
+        return new RunSnapshot(
+            id,
+            conversationId,
+            name is null ? version : name + "@" + version,
+            status,
+            status == RunStatus.RequiresAction ? calls : [],
+            error,
+            (response["incomplete_details"] as JsonObject)?["reason"]?.GetValue<string>(),
+            status is RunStatus.Queued or RunStatus.InProgress ? null : usage,
+            createdAt,
+            null,
+            response["model"]?.GetValue<string>(),
+            metadata,
+            pollHint)
+        {
+            ProtocolState = EchoedSettings(response),
+            CompletedAt = UnixTime(response["completed_at"]),
+            Messages = messages,
+        };
+    }
+
+    /// <summary>
+    /// The settings to continue a response with when only its echo is known (a run attached after a restart): what the
+    /// kit would have sent, read back from the echo. The service echoes every setting, sent or not (temperature and top_p,
+    /// which it picks itself for reasoning models, verbosity, reasoning context and mode, empty tools, null members), and
+    /// re-sending those could be refused; so only the settings the kit sends are kept: model, instructions, tools,
+    /// <c>parallel_tool_calls</c> when false, <c>max_output_tokens</c>, temperature and top_p other than 1 on a model without
+    /// reasoning, the reasoning effort, a text format other than <c>text</c>, and the metadata.
+    /// </summary>
+    internal static JsonObject EchoedSettings(JsonObject response)
+    {
         var settings = new JsonObject();
-        foreach (var key in new[] { "model", "instructions", "tools", "parallel_tool_calls", "max_output_tokens", "temperature", "top_p", "reasoning", "text", "metadata" })
+        foreach (var key in SettingKeys)
         {
             if (response[key] is { } value && value.GetValueKind() != JsonValueKind.Null)
             {
@@ -404,24 +528,55 @@ internal sealed class ResponsesProtocolBackend : IProtocolBackend
             }
         }
 
-        return new RunSnapshot(
-            response["id"]!.GetValue<string>(),
-            conversationId,
-            metadata.GetValueOrDefault(AssistantEnsurer.VersionKey) ?? string.Empty,
-            status,
-            status == RunStatus.RequiresAction ? calls : [],
-            error,
-            (response["incomplete_details"] as JsonObject)?["reason"]?.GetValue<string>(),
-            status is RunStatus.Queued or RunStatus.InProgress ? null : usage,
-            UnixTime(response["created_at"]) ?? DateTimeOffset.UtcNow,
-            null,
-            response["model"]?.GetValue<string>(),
-            metadata,
-            pollHint)
+        var effort = (response["reasoning"] as JsonObject)?["effort"] is JsonValue e && e.TryGetValue<string>(out var level) ? level : null;
+        settings.Remove("reasoning");
+        if (effort is not null)
         {
-            ProtocolState = settings,
-            CompletedAt = UnixTime(response["completed_at"]),
-        };
+            settings["reasoning"] = new JsonObject { ["effort"] = effort };
+        }
+
+        foreach (var key in new[] { "temperature", "top_p" })
+        {
+            if (effort is not null || (settings[key] is JsonValue v && v.TryGetValue<double>(out var number) && number == 1.0))
+            {
+                settings.Remove(key);
+            }
+        }
+
+        if (settings["parallel_tool_calls"] is JsonValue parallel && parallel.TryGetValue<bool>(out var allowed) && allowed)
+        {
+            settings.Remove("parallel_tool_calls");
+        }
+
+        var format = (settings["text"] as JsonObject)?["format"] as JsonObject;
+        settings.Remove("text");
+        if (format is not null && format["type"]?.GetValue<string>() != "text")
+        {
+            settings["text"] = new JsonObject { ["format"] = format.DeepClone() };
+        }
+
+        if (settings["tools"] is JsonArray tools)
+        {
+            if (tools.Count == 0)
+            {
+                settings.Remove("tools");
+            }
+
+            foreach (var tool in tools.OfType<JsonObject>())
+            {
+                RemoveNulls(tool);
+            }
+        }
+
+        return settings;
+    }
+
+    private static void RemoveNulls(JsonObject json)
+    {
+        foreach (var key in json.Where(p => p.Value is null || p.Value.GetValueKind() == JsonValueKind.Null).Select(p => p.Key).ToList())
+        {
+            json.Remove(key);
+        }
     }
 
     internal static AssistantMessage ToMessage(JsonObject item, string? runId, DateTimeOffset createdAt)

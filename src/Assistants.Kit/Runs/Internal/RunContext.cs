@@ -43,6 +43,9 @@ internal sealed class RunContext
     /// <summary>Gets the finished responses of the run so far (Responses protocol: one step per response).</summary>
     public List<RunStepRecord> ResponseSteps { get; } = [];
 
+    /// <summary>Gets the assistant messages of the run's finished responses so far (Responses protocol).</summary>
+    public List<AssistantMessage> ResponseMessages { get; } = [];
+
     /// <summary>Gets or sets why the kit stopped the run itself (loop guard, budget).</summary>
     public string? StopReason { get; set; }
 

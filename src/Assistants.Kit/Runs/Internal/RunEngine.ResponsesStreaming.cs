@@ -46,7 +46,6 @@ internal sealed partial class RunEngine
                 while (true)
                 {
                     Exception? failure = null;
-                    var events = new List<RunStreamEvent>();
                     await using (stream.ConfigureAwait(false))
                     {
                         var parser = SseParser.Create(stream).EnumerateAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
@@ -95,6 +94,7 @@ internal sealed partial class RunEngine
                                     else
                                     {
                                         operation.Snapshot = first;
+                                        await OnNextResponseAsync(context, first, cancellationToken).ConfigureAwait(false);
                                     }
                                 }
 

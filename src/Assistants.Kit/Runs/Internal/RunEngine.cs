@@ -22,6 +22,9 @@ internal sealed partial class RunEngine
 {
     public const string DefinitionVersionKey = "kit_def_version";
 
+    /// <summary>The error type of the output a tool call gets when its run ended before the call's real output was sent.</summary>
+    internal const string RunStoppedErrorType = "run_stopped";
+
     private readonly IProtocolBackend _backend;
     private readonly IConversationStore _store;
     private readonly AssistantEnsurer _ensurer;
@@ -189,7 +192,9 @@ internal sealed partial class RunEngine
     public Task<RunStatus> UpdateStatusAsync(RunOperation operation, CancellationToken cancellationToken) =>
         Translate(async () =>
         {
-            operation.Snapshot = await _backend.GetRunAsync(operation.ThreadId, operation.Id, cancellationToken).ConfigureAwait(false);
+            var previous = operation.Snapshot;
+            var polled = await _backend.GetRunAsync(operation.ThreadId, operation.Id, cancellationToken).ConfigureAwait(false);
+            operation.Snapshot = polled.Id == previous.Id && previous.ProtocolState is { } state ? polled with { ProtocolState = state } : polled;
             return operation.Snapshot.Status;
         });
 
@@ -212,6 +217,13 @@ internal sealed partial class RunEngine
     /// <summary>Budget check (nothing sent on refusal), assistant, thread, user message: everything before the run.</summary>
     private async Task<RunContext> PrepareAsync(string conversationKey, string message, RunOptions? runOptions, CancellationToken cancellationToken, RunJournal? resume = null)
     {
+        if (_backend.Protocol == AssistantsProtocol.Responses && runOptions?.TruncationLastMessages is { } last)
+        {
+            throw new ArgumentException(
+                $"RunOptions.TruncationLastMessages ({last}) has no equivalent in the Responses protocol (a response sees the whole conversation); remove it.",
+                nameof(runOptions));
+        }
+
         var definition = runOptions?.Assistant ?? _options.Assistant;
         var model = NonEmpty(runOptions?.Model) ?? NonEmpty(definition.Model) ?? _options.DefaultModel;
         var telemetryStart = _timeProvider.GetTimestamp();
@@ -260,6 +272,17 @@ internal sealed partial class RunEngine
             activity?.SetTag(KitTelemetry.AgentId, assistant.Id);
             ValidateToolNames(assistant, runOptions);
             var binding = await ResolveBindingAsync(conversationKey, cancellationToken).ConfigureAwait(false);
+            if (resume is null && binding.PendingToolCalls.Where(p => p.Approval is null).ToList() is { Count: > 0 } open)
+            {
+                // An earlier run of the key ended between its tool calls and their outputs (the process stopped, the wait
+                // was given up): on Responses those calls get their journaled output, or an error output, before any new
+                // input. (Decided approvals kept for late approvers are closed already.)
+                await _backend.AnswerToolCallsAsync(
+                    binding.ThreadId,
+                    [.. open.Select(p => new KeyValuePair<string, string>(p.ToolCallId, p.Output
+                        ?? ToolOutput.Error(RunStoppedErrorType, "The run ended before this tool call's output was sent.", _toolOptions.MaxOutputLength)))],
+                    cancellationToken).ConfigureAwait(false);
+            }
 
             var messageOperation = resume?.MessageOperationId ?? WriteReconciler.NewOperationId();
             string userMessageId;
@@ -544,21 +567,26 @@ internal sealed partial class RunEngine
                     if (round is not null)
                     {
                         var next = await SubmitOrSettleAsync(run, round, cancellationToken).ConfigureAwait(false);
+                        operation.Snapshot = next;
                         if (_backend.ToolOutputsContinueInNewRun && next.Id != run.Id)
                         {
-                            // Responses: the finished response is a step of the run; its usage adds to the run's.
+                            // Responses: the finished response is a step of the run; its usage and messages add to the run's.
                             context.EarlierUsage = Sum(context.EarlierUsage, run.Usage);
                             context.ResponseSteps.Add(StepOf(run));
+                            context.ResponseMessages.AddRange(run.Messages ?? []);
                         }
 
-                        operation.Snapshot = next;
                         await UpdateBindingAsync(context.ConversationKey, b => b with
                         {
                             ActiveRunId = next.Id,
                             ActiveRunStatus = next.Status,
 
-                            // Decided approvals stay known until the next round replaces them (a late approver hears "decided").
-                            PendingToolCalls = [.. b.PendingToolCalls.Where(p => p.Approval is not null and not ApprovalState.Pending)],
+                            // Assistants: decided approvals stay known until the next round replaces them (a late approver
+                            // hears "decided"). Responses: the calls stay pending until the run ends (the response carrying
+                            // their outputs may fail, leaving them out of the conversation).
+                            PendingToolCalls = _backend.ToolOutputsContinueInNewRun
+                                ? b.PendingToolCalls
+                                : [.. b.PendingToolCalls.Where(p => p.Approval is not null and not ApprovalState.Pending)],
                             Journal = b.Journal is { } j ? j with { RunId = next.Id } : null,
                         }, cancellationToken).ConfigureAwait(false);
                         CrashIf("outputs-submitted");
@@ -574,7 +602,9 @@ internal sealed partial class RunEngine
 
                 var messages = run.Status == RunStatus.Failed
                     ? []
-                    : await _backend.GetRunMessagesAsync(run.ThreadId, run.Id, context.UserMessageId, cancellationToken).ConfigureAwait(false);
+                    : run.Messages is { } own
+                        ? [.. context.ResponseMessages, .. own]
+                        : await _backend.GetRunMessagesAsync(run.ThreadId, run.Id, context.UserMessageId, cancellationToken).ConfigureAwait(false);
                 var steps = _backend.ToolOutputsContinueInNewRun
                     ? [.. context.ResponseSteps, StepOf(run)]
                     : _options.RunStepLog
@@ -677,7 +707,10 @@ internal sealed partial class RunEngine
                 await Task.Delay(lastDelay, _timeProvider, cancellationToken).ConfigureAwait(false);
             }
 
-            operation.Snapshot = await _backend.GetRunAsync(run.ThreadId, run.Id, cancellationToken).ConfigureAwait(false);
+            var polled = await _backend.GetRunAsync(run.ThreadId, run.Id, cancellationToken).ConfigureAwait(false);
+
+            // The state the backend made when it created the run (Responses: the settings it sent) beats what a read shows.
+            operation.Snapshot = polled.Id == run.Id && run.ProtocolState is { } state ? polled with { ProtocolState = state } : polled;
             attempt++;
             context.Polls++;
             onStatus?.Invoke(operation.Snapshot);
@@ -847,6 +880,47 @@ internal sealed partial class RunEngine
         }
     }
 
+    /// <summary>
+    /// Responses, streamed: the run goes on in a new response; the binding names it, so a cancel of the key's active run
+    /// reaches the response that is running. The calls stay pending until the run ends (the response carrying their
+    /// outputs may not add them).
+    /// </summary>
+    private Task OnNextResponseAsync(RunContext context, RunSnapshot next, CancellationToken cancellationToken) =>
+        UpdateBindingAsync(context.ConversationKey, b => b with
+        {
+            ActiveRunId = next.Id,
+            ActiveRunStatus = next.Status,
+            Journal = b.Journal is { } j ? j with { RunId = next.Id } : null,
+        }, cancellationToken);
+
+    /// <summary>
+    /// Responses: a response that carried tool outputs and then failed or was cancelled leaves them out of its
+    /// conversation, whose calls would then have no output; the outputs the tools really returned are added. Returns
+    /// <see langword="false"/> when that failed (the calls stay pending in the binding, for the key's next run).
+    /// </summary>
+    private async Task<bool> AnswerSentOutputsAsync(RunContext context, RunSnapshot run, CancellationToken cancellationToken)
+    {
+        if (_backend.ToolOutputsContinueInNewRun && context.ToolCalls.Count > 0 && run.RequiredToolCalls.Count == 0
+            && run.Status is RunStatus.Failed or RunStatus.Cancelled or RunStatus.Cancelling)
+        {
+            try
+            {
+                await _backend.AnswerToolCallsAsync(context.ThreadId, Outputs(context.ToolCalls), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is ClientResultException or HttpRequestException or IOException or Polly.Timeout.TimeoutRejectedException)
+            {
+                // The run's own outcome wins; the next run of the key answers what is still pending.
+                LogToolOutputsNotAdded(_logger, ex, run.Id, run.ThreadId);
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    [LoggerMessage(1060, LogLevel.Warning, "The tool outputs of run {RunId} could not be added to conversation {ThreadId}; the next run of its key adds what is missing.")]
+    private static partial void LogToolOutputsNotAdded(ILogger logger, Exception exception, string runId, string threadId);
+
     /// <summary>A response (Responses protocol) as a step of the kit's run.</summary>
     internal static RunStepRecord StepOf(RunSnapshot response) => new(
         response.Id,
@@ -867,19 +941,16 @@ internal sealed partial class RunEngine
     private static KeyValuePair<string, string>[] Outputs(IReadOnlyList<ToolCallRecord> records) =>
         [.. records.Select(r => new KeyValuePair<string, string>(r.ToolCallId, r.Output))];
 
+    /// <summary>The error outputs of tool calls whose run ended before their real outputs were sent.</summary>
+    private KeyValuePair<string, string>[] StoppedOutputs(IEnumerable<string> toolCallIds, string reason) =>
+        [.. toolCallIds.Select(id => new KeyValuePair<string, string>(id, ToolOutput.Error(RunStoppedErrorType, reason, _toolOptions.MaxOutputLength)))];
+
     /// <summary>Stops a run the kit decided to end (budget, loop guard): cancel on the server, then wait for <c>cancelled</c>.</summary>
     private async Task StopRunAsync(RunOperation operation, string reason)
     {
         operation.Context.StopReason = reason;
         KitLog.RunStoppedByKit(_logger, operation.Id, operation.ThreadId, reason);
-        if (_backend.ToolOutputsContinueInNewRun && operation.Snapshot.Status == RunStatus.RequiresAction)
-        {
-            // Responses: the response that asked for tools has finished; not posting outputs ends the run here.
-            operation.Snapshot = operation.Snapshot with { Status = RunStatus.Cancelled };
-            return;
-        }
-
-        await CancelQuietlyAsync(operation).ConfigureAwait(false);
+        await CancelQuietlyAsync(operation, reason).ConfigureAwait(false);
     }
 
     /// <summary>On the polled path: lists the steps so far (only when a budget applies) and asks accounting.</summary>
@@ -890,7 +961,10 @@ internal sealed partial class RunEngine
             return false;
         }
 
-        var steps = await _backend.GetRunStepsAsync(run.ThreadId, run.Id, cancellationToken).ConfigureAwait(false);
+        // Responses: every response of the run so far is a finished step, with its usage (known before its tools run).
+        IReadOnlyList<RunStepRecord> steps = _backend.ToolOutputsContinueInNewRun
+            ? [.. context.ResponseSteps, StepOf(run)]
+            : await _backend.GetRunStepsAsync(run.ThreadId, run.Id, cancellationToken).ConfigureAwait(false);
         var stop = false;
         foreach (var step in steps)
         {
@@ -921,6 +995,14 @@ internal sealed partial class RunEngine
         context.Attempts++;
         context.RunOperationId = null;
         context.Resuming = false;
+        if (_backend.ToolOutputsContinueInNewRun)
+        {
+            // Responses: the failed response is a step of the run; the tool outputs it carried are not in the conversation
+            // (a failed response adds nothing), so they are added before the new response.
+            context.ResponseSteps.Add(StepOf(run));
+            await _backend.AnswerToolCallsAsync(context.ThreadId, Outputs(context.ToolCalls), cancellationToken).ConfigureAwait(false);
+        }
+
         operation.Snapshot = await CreateRunAsync(context, cancellationToken).ConfigureAwait(false);
         return true;
     }
@@ -933,6 +1015,7 @@ internal sealed partial class RunEngine
         RunContext context, RunSnapshot run, IReadOnlyList<AssistantMessage> messages, IReadOnlyList<RunStepRecord> steps, CancellationToken cancellationToken)
     {
         context.Steps = steps;
+        var answered = await AnswerSentOutputsAsync(context, run, cancellationToken).ConfigureAwait(false);
         RunCostSummary? cost = null;
         if (context.Accounting is { } session)
         {
@@ -949,9 +1032,12 @@ internal sealed partial class RunEngine
             ActiveRunId = null,
             ActiveRunStatus = run.Status,
 
-            // Decided approvals stay (a late approver is told it was decided); undecided ones closed with the run expired.
-            PendingToolCalls = [.. b.PendingToolCalls.Where(p => p.Approval is not null)
-                .Select(p => p.Approval == ApprovalState.Pending ? p with { Approval = ApprovalState.Expired } : p)],
+            // Decided approvals stay (a late approver is told it was decided); undecided ones close, expired, with the run.
+            // Responses, outputs not added: every call stays pending (plain), answered before the key's next input.
+            PendingToolCalls = answered
+                ? [.. b.PendingToolCalls.Where(p => p.Approval is not null)
+                    .Select(p => p.Approval == ApprovalState.Pending ? p with { Approval = ApprovalState.Expired } : p)]
+                : [.. b.PendingToolCalls.Select(p => p with { Approval = null })],
             Journal = null,
             MessageCount = b.MessageCount + messages.Count,
         }, cancellationToken).ConfigureAwait(false);
@@ -1018,13 +1104,24 @@ internal sealed partial class RunEngine
         }
     }
 
-    private async Task CancelQuietlyAsync(RunOperation operation)
+    private async Task CancelQuietlyAsync(RunOperation operation, string reason = "The run was cancelled.")
     {
         // The caller's token may already be cancelled: use a fresh, bounded one.
         using var timeout = new CancellationTokenSource(_options.CancelRunTimeout, _timeProvider);
         try
         {
+            if (_backend.ToolOutputsContinueInNewRun && operation.Snapshot.Status == RunStatus.RequiresAction)
+            {
+                // Responses: the response that asked for tools has finished (nothing to cancel). Its calls get an error
+                // output, so the conversation accepts new input; no response is created.
+                var calls = operation.Snapshot.RequiredToolCalls;
+                operation.Snapshot = operation.Snapshot with { Status = RunStatus.Cancelled };
+                await _backend.AnswerToolCallsAsync(operation.ThreadId, StoppedOutputs(calls.Select(c => c.ToolCallId), reason), timeout.Token).ConfigureAwait(false);
+                return;
+            }
+
             operation.Snapshot = await _backend.CancelRunAsync(operation.ThreadId, operation.Id, timeout.Token).ConfigureAwait(false);
+            await AnswerSentOutputsAsync(operation.Context, operation.Snapshot, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is ClientResultException or HttpRequestException or OperationCanceledException or IOException)
         {

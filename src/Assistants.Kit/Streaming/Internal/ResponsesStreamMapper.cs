@@ -47,14 +47,20 @@ internal sealed class ResponsesStreamMapper
 
     public IEnumerable<RunStreamEvent> Map(JsonObject e)
     {
+        var type = e["type"]?.GetValue<string>();
         var sequence = e["sequence_number"] is JsonValue s && s.TryGetValue<int>(out var n) ? n : LastSequence + 1;
         if (sequence <= LastSequence)
         {
             yield break;
         }
 
-        LastSequence = sequence;
-        var type = e["type"]?.GetValue<string>();
+        // An error event ends the stream but is not one of the response's events: resuming after the last response event
+        // must not skip the event that took its sequence number.
+        if (type != "error")
+        {
+            LastSequence = sequence;
+        }
+
         switch (type)
         {
             case "response.created" or "response.queued" or "response.in_progress"
