@@ -88,6 +88,27 @@ public sealed class TelemetryTests : IDisposable
     }
 
     [Fact]
+    public async Task ResponsesProtocol_InvokeAgentSpanWithToolSpans_NoCreateAgentSpan()
+    {
+        await using var k = await Protocols.ProtocolKit.StartAsync(AssistantsProtocol.Responses);
+        k.Script.OnRun(1).CallTools(("get_weather", """{"city":"Paris"}""")).Reply("Sunny.");
+
+        var result = await k.Runner.RunAsync("responses-telemetry", "Weather in Paris?");
+
+        var run = _activities.Single(a => a.DisplayName.StartsWith("invoke_agent ", StringComparison.Ordinal) && Tag(a, "gen_ai.conversation.id") == result.ThreadId);
+        Assert.StartsWith("conv_", result.ThreadId, StringComparison.Ordinal);
+        Assert.Equal(result.AssistantId, Tag(run, "gen_ai.agent.id"));
+        Assert.Equal(result.Usage!.Value.InputTokens.ToString(System.Globalization.CultureInfo.InvariantCulture), Tag(run, "gen_ai.usage.input_tokens"));
+        var trace = Trace(run.TraceId);
+        var tool = Assert.Single(trace, a => a.DisplayName == "execute_tool get_weather");
+        Assert.Equal(run.SpanId, tool.ParentSpanId);
+        Assert.Contains(trace, a => a.Source.Name == "System.Net.Http" && a.ParentSpanId == run.SpanId);
+
+        // The definition travels with every response: nothing is created on the server, so no create_agent span.
+        Assert.DoesNotContain(trace, a => a.DisplayName.StartsWith("create_agent", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task FailedRun_SpanHasErrorTypeAndStatus()
     {
         await using var kit = await EmulatorKit.StartAsync(services: s => s.AddMetrics());

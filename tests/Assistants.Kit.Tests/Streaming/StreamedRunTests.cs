@@ -298,6 +298,20 @@ public sealed class StreamedRunTests
     }
 
     [Fact]
+    public async Task ErrorEvent_CodeAndTypeDiffer_TheEventCarriesTheCodeAndTheServerMessage()
+    {
+        await using var h = await StreamHarness.StartAsync();
+        h.Script.Default().Reply(Reply).FailStreamAfter(9, "rate_limit_exceeded", "Slow down mid-stream."); // type: server_error
+
+        var events = await h.StreamAsync("error-code", "hi");
+
+        var error = Assert.Single(events.OfType<RunErrorEvent>());
+        Assert.Equal("rate_limit_exceeded", error.Code);
+        Assert.Equal("Slow down mid-stream.", error.Message);
+        Assert.Equal(RunStatus.Completed, StreamHarness.AssertWellFormed(events).Status);
+    }
+
+    [Fact]
     public async Task ErrorEventBeforeTheRunWasAnnounced_IsRecoveredByTheOperationId()
     {
         await using var h = await StreamHarness.StartAsync();

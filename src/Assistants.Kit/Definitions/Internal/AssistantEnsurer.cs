@@ -186,8 +186,13 @@ internal sealed class AssistantEnsurer
         return new EnsuredAssistant(updated.Id, spec.Version, spec);
     }
 
-    private static Activity? StartCreateAgent(AssistantSpec spec)
+    private Activity? StartCreateAgent(AssistantSpec spec)
     {
+        if (_backend.Protocol == AssistantsProtocol.Responses)
+        {
+            return null; // the definition is sent with every response: nothing is created on the server
+        }
+
         var activity = KitTelemetry.Source.StartActivity("create_agent " + spec.Definition.Name, ActivityKind.Client);
         activity?.SetTag(KitTelemetry.OperationName, "create_agent");
         activity?.SetTag(KitTelemetry.AgentName, spec.Definition.Name);

@@ -138,6 +138,18 @@ internal sealed partial class RunEngine
                 if (response.Status == RunStatus.RequiresAction)
                 {
                     var records = await ExecuteToolRoundAsync(operation, response, scope.ServiceProvider, cancellationToken).ConfigureAwait(false);
+                    if (records is null && context.AwaitingApprovals.Count > 0)
+                    {
+                        // Paused for a person's decision: the stream ends here; ApproveAsync/RejectAsync continue the run
+                        // (the response that asked for the tools has finished; the outputs go in the run's next response,
+                        // and the continuation accounts this response as the run's first step).
+                        var paused = AwaitingResult(context, response);
+                        operation.Value = paused;
+                        finished = true;
+                        yield return new RunFinishedEvent(response.ThreadId, response.Id, RunStatus.RequiresAction, paused, null, null);
+                        yield break;
+                    }
+
                     if (records is not null)
                     {
                         foreach (var record in records)
