@@ -15,6 +15,12 @@ switch (args.FirstOrDefault())
         return PollerReport.Run(args[1..]);
     case "scale":
         return await ScaleRunner.RunAsync(args[1..]).ConfigureAwait(false);
+    case "alloc":
+        return await Assistants.Kit.Benchmarks.Diagnostics.ClientAllocations.RunAsync(args[1..]).ConfigureAwait(false);
+    case Assistants.Kit.Benchmarks.Diagnostics.EmulatorHost.Mode:
+        return await Assistants.Kit.Benchmarks.Diagnostics.EmulatorHost.RunAsync().ConfigureAwait(false);
+    case "paired":
+        return await Assistants.Kit.Benchmarks.Diagnostics.PairedTurns.RunAsync(args[1..]).ConfigureAwait(false);
     case "probe":
         return await Assistants.Kit.Benchmarks.Diagnostics.Probe.RunAsync(args[1..]).ConfigureAwait(false);
     case ScaleRunner.ChildMode:

@@ -22,7 +22,7 @@ public sealed class RawTurnClient : IDisposable
 {
     private static readonly JsonSerializerOptions ToolJson = new(JsonSerializerDefaults.Web);
     private readonly HttpClient _http;
-    private readonly BenchOrderTools _tools = new();
+    private static readonly BenchOrderTools Tools = new();
 
     public RawTurnClient(Uri endpoint, string assistantId, HttpMessageHandler? handler = null)
     {
@@ -41,15 +41,24 @@ public sealed class RawTurnClient : IDisposable
         (await Client.CreateThreadAsync(new ThreadCreationOptions(), cancellationToken).ConfigureAwait(false)).Value.Id;
 
     /// <summary>One polled turn; returns the assistant's reply text.</summary>
-    public async Task<string> PolledTurnAsync(string threadId, string message, CancellationToken cancellationToken = default)
+    public Task<string> PolledTurnAsync(string threadId, string message, CancellationToken cancellationToken = default) =>
+        PolledTurnAsync(Client, AssistantId, threadId, message, cancellationToken);
+
+    /// <summary>One streamed turn; returns the assistant's reply text as streamed.</summary>
+    public Task<string> StreamedTurnAsync(string threadId, string message, CancellationToken cancellationToken = default) =>
+        StreamedTurnAsync(Client, AssistantId, threadId, message, cancellationToken);
+
+    /// <summary>One polled turn on <paramref name="client"/>; returns the assistant's reply text.</summary>
+    public static async Task<string> PolledTurnAsync(AssistantClient client, string assistantId, string threadId, string message, CancellationToken cancellationToken = default)
     {
-        ThreadMessage user = (await Client.CreateMessageAsync(threadId, MessageRole.User, [MessageContent.FromText(message)], null, cancellationToken).ConfigureAwait(false)).Value;
-        ThreadRun run = (await Client.CreateRunAsync(threadId, AssistantId, null, cancellationToken).ConfigureAwait(false)).Value;
+        ArgumentNullException.ThrowIfNull(client);
+        ThreadMessage user = (await client.CreateMessageAsync(threadId, MessageRole.User, [MessageContent.FromText(message)], null, cancellationToken).ConfigureAwait(false)).Value;
+        ThreadRun run = (await client.CreateRunAsync(threadId, assistantId, null, cancellationToken).ConfigureAwait(false)).Value;
         while (true)
         {
             while (run.Status == SdkRunStatus.Queued || run.Status == SdkRunStatus.InProgress || run.Status == SdkRunStatus.Cancelling)
             {
-                run = (await Client.GetRunAsync(threadId, run.Id, cancellationToken).ConfigureAwait(false)).Value;
+                run = (await client.GetRunAsync(threadId, run.Id, cancellationToken).ConfigureAwait(false)).Value;
             }
 
             if (run.Status != SdkRunStatus.RequiresAction)
@@ -63,7 +72,7 @@ public sealed class RawTurnClient : IDisposable
                 outputs.Add(new ToolOutput(action.ToolCallId, Invoke(action.FunctionName, action.FunctionArguments)));
             }
 
-            run = (await Client.SubmitToolOutputsToRunAsync(threadId, run.Id, outputs, cancellationToken).ConfigureAwait(false)).Value;
+            run = (await client.SubmitToolOutputsToRunAsync(threadId, run.Id, outputs, cancellationToken).ConfigureAwait(false)).Value;
         }
 
         if (run.Status != SdkRunStatus.Completed)
@@ -73,7 +82,7 @@ public sealed class RawTurnClient : IDisposable
 
         var text = new StringBuilder();
         var options = new MessageCollectionOptions { Order = MessageCollectionOrder.Ascending, AfterId = user.Id, PageSizeLimit = 100 };
-        await foreach (ThreadMessage reply in Client.GetMessagesAsync(threadId, options, cancellationToken).ConfigureAwait(false))
+        await foreach (ThreadMessage reply in client.GetMessagesAsync(threadId, options, cancellationToken).ConfigureAwait(false))
         {
             if (reply.Role == MessageRole.Assistant && reply.RunId == run.Id)
             {
@@ -87,12 +96,13 @@ public sealed class RawTurnClient : IDisposable
         return text.ToString();
     }
 
-    /// <summary>One streamed turn; returns the assistant's reply text as streamed.</summary>
-    public async Task<string> StreamedTurnAsync(string threadId, string message, CancellationToken cancellationToken = default)
+    /// <summary>One streamed turn on <paramref name="client"/>; returns the assistant's reply text as streamed.</summary>
+    public static async Task<string> StreamedTurnAsync(AssistantClient client, string assistantId, string threadId, string message, CancellationToken cancellationToken = default)
     {
-        _ = await Client.CreateMessageAsync(threadId, MessageRole.User, [MessageContent.FromText(message)], null, cancellationToken).ConfigureAwait(false);
+        ArgumentNullException.ThrowIfNull(client);
+        _ = await client.CreateMessageAsync(threadId, MessageRole.User, [MessageContent.FromText(message)], null, cancellationToken).ConfigureAwait(false);
         var text = new StringBuilder();
-        AsyncStreamingResult<StreamingUpdate> stream = await Client.CreateRunStreamingAsync(threadId, AssistantId, null, cancellationToken).ConfigureAwait(false);
+        AsyncStreamingResult<StreamingUpdate> stream = await client.CreateRunStreamingAsync(threadId, assistantId, null, cancellationToken).ConfigureAwait(false);
         while (true)
         {
             string? runId = null;
@@ -129,12 +139,12 @@ public sealed class RawTurnClient : IDisposable
                 outputs.Add(new ToolOutput(action.ToolCallId, Invoke(action.FunctionName, action.FunctionArguments)));
             }
 
-            stream = await Client.SubmitToolOutputsToRunStreamingAsync(threadId, runId ?? required[0].GetThreadRun().Id, outputs, cancellationToken).ConfigureAwait(false);
+            stream = await client.SubmitToolOutputsToRunStreamingAsync(threadId, runId ?? required[0].GetThreadRun().Id, outputs, cancellationToken).ConfigureAwait(false);
         }
     }
 
     /// <summary>The hand-written dispatch: parse the arguments, call the method, serialize the result.</summary>
-    private string Invoke(string name, string argumentsJson)
+    private static string Invoke(string name, string argumentsJson)
     {
         if (name != TurnScript.ToolName)
         {
@@ -145,7 +155,7 @@ public sealed class RawTurnClient : IDisposable
         JsonElement root = arguments.RootElement;
         string orderId = root.GetProperty("orderId").GetString()!;
         bool includeLines = root.TryGetProperty("includeLines", out JsonElement lines) && lines.GetBoolean();
-        return JsonSerializer.Serialize(_tools.GetStatus(orderId, includeLines), ToolJson);
+        return JsonSerializer.Serialize(Tools.GetStatus(orderId, includeLines), ToolJson);
     }
 
     public void Dispose() => _http.Dispose();

@@ -75,10 +75,10 @@ public static class TurnScript
     };
 
     /// <summary>Builds the kit on <paramref name="endpoint"/> with the bench tool and the comparison settings.</summary>
-    public static ServiceProvider BuildKit(Uri endpoint, Action<AssistantsKitOptions>? configure = null, bool sameHandler = true)
+    public static ServiceProvider BuildKit(Uri endpoint, Action<AssistantsKitOptions>? configure = null, bool sameHandler = true, Action<IAssistantsKitBuilder>? kit = null)
     {
         var services = new ServiceCollection();
-        services.AddAssistantsKit(o =>
+        var builder = services.AddAssistantsKit(o =>
         {
             o.Endpoint = endpoint;
             o.ApiKey = ApiKey;
@@ -87,6 +87,7 @@ public static class TurnScript
             o.RunStepLog = false;
             configure?.Invoke(o);
         }).AddTools<BenchOrderTools>();
+        kit?.Invoke(builder);
         if (sameHandler)
         {
             services.AddHttpClient(KitHttpClient.Name).ConfigurePrimaryHttpMessageHandler(CreateHandler);
