@@ -28,6 +28,10 @@ switch (args.FirstOrDefault())
 }
 
 IEnumerable<Summary> summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+if (args.Any(a => a is "--list" or "--help" or "-h" or "--info" or "--version"))
+{
+    return 0;
+}
 
 // A benchmark that threw or produced no measurement fails the run (CI's smoke job relies on it).
 var failed = summaries.Where(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)).ToList();

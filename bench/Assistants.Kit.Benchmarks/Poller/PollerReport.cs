@@ -7,10 +7,16 @@ namespace Assistants.Kit.Benchmarks.Poller;
 /// <summary>The <c>poller</c> console mode: prints the simulation's tables (Markdown) and the target verdicts.</summary>
 internal static class PollerReport
 {
+    /// <summary>
+    /// <c>poller [--runs N] [--seed S] [--sigma σ] [--max-near-ms MS] [--polls-per-window N] [--max-delay-ms MS]</c>: the
+    /// last three change the kit's options, to try a tuning.
+    /// </summary>
     public static int Run(string[] args)
     {
         var runs = PollerSimulation.DefaultRuns;
         var seed = PollerSimulation.DefaultSeed;
+        var sigma = 0.5;
+        var options = new RunPollingOptions();
         for (var i = 0; i + 1 < args.Length; i += 2)
         {
             switch (args[i])
@@ -21,21 +27,34 @@ internal static class PollerReport
                 case "--seed":
                     seed = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
                     break;
+                case "--sigma":
+                    sigma = double.Parse(args[i + 1], CultureInfo.InvariantCulture);
+                    break;
+                case "--max-near-ms": // what-if for the poller's owner: MaxDelayNearExpectedFinish
+                    options.MaxDelayNearExpectedFinish = TimeSpan.FromMilliseconds(double.Parse(args[i + 1], CultureInfo.InvariantCulture));
+                    break;
+                case "--polls-per-window": // what-if: PollsPerExpectedWindow
+                    options.PollsPerExpectedWindow = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
+                    break;
+                case "--max-delay-ms": // what-if: MaxDelay
+                    options.MaxDelay = TimeSpan.FromMilliseconds(double.Parse(args[i + 1], CultureInfo.InvariantCulture));
+                    break;
             }
         }
 
-        var figures = PollerSimulation.RunAll(runs, seed);
-        Console.Write(Format(figures, runs, seed));
+        var distributions = PollerSimulation.Distributions.Select(d => d with { Sigma = sigma }).ToList();
+        var figures = PollerSimulation.RunAll(runs, seed, options, distributions);
+        Console.Write(Format(figures, runs, seed, sigma, options));
         return 0;
     }
 
-    public static string Format(IReadOnlyList<PollerFigures> figures, int runs, int seed)
+    public static string Format(IReadOnlyList<PollerFigures> figures, int runs, int seed, double sigma, RunPollingOptions defaults)
     {
+        ArgumentNullException.ThrowIfNull(defaults);
         var text = new StringBuilder();
         var culture = CultureInfo.InvariantCulture;
-        var defaults = new RunPollingOptions();
-        text.AppendLine(culture, $"Poller simulation (virtual time): {runs} runs per distribution, seed {seed}, log-normal σ = 0.5, kit warmed on {PollerSimulation.WarmupRuns} runs of a separate sample.");
-        text.AppendLine(culture, $"Kit defaults: InitialDelay {defaults.InitialDelay.TotalMilliseconds} ms, ×{defaults.BackoffFactor}, MaxColdDelay {defaults.MaxColdDelay.TotalSeconds} s, MinDelay {defaults.MinDelay.TotalMilliseconds} ms, MaxDelay {defaults.MaxDelay.TotalSeconds} s, jitter ±{defaults.Jitter:P0}, {defaults.PollsPerExpectedWindow} checks per p10–p90 window, ≤ {defaults.MaxDelayNearExpectedFinish.TotalSeconds} s near the expected finish.");
+        text.AppendLine(culture, $"Poller simulation (virtual time): {runs} runs per distribution, seed {seed}, log-normal σ = {sigma}, kit warmed on {PollerSimulation.WarmupRuns} runs of a separate sample.");
+        text.AppendLine(culture, $"Kit options: InitialDelay {defaults.InitialDelay.TotalMilliseconds} ms, ×{defaults.BackoffFactor}, MaxColdDelay {defaults.MaxColdDelay.TotalSeconds} s, MinDelay {defaults.MinDelay.TotalMilliseconds} ms, MaxDelay {defaults.MaxDelay.TotalSeconds} s, jitter ±{defaults.Jitter:P0}, {defaults.PollsPerExpectedWindow} checks per p10–p90 window, ≤ {defaults.MaxDelayNearExpectedFinish.TotalSeconds} s near the expected finish.");
         foreach (var byHint in figures.GroupBy(f => f.Hint))
         {
             text.AppendLine();
@@ -56,7 +75,7 @@ internal static class PollerReport
         text.AppendLine();
         text.AppendLine("Targets:");
         text.AppendLine();
-        foreach (var verdict in PollerTargets.Evaluate(figures))
+        foreach (var verdict in PollerTargets.Evaluate(figures, sigma))
         {
             text.AppendLine(culture, $"- {(verdict.Met ? "MET   " : "MISSED")} {verdict.Name} — {verdict.Detail}");
         }

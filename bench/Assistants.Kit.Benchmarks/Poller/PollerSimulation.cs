@@ -101,16 +101,18 @@ internal static class PollerSimulation
     public static IReadOnlyList<PollerKind> Pollers { get; } = Enum.GetValues<PollerKind>();
 
     /// <summary>Simulates every poller on every distribution, without and with the server hint.</summary>
-    public static IReadOnlyList<PollerFigures> RunAll(int runs = DefaultRuns, int seed = DefaultSeed, RunPollingOptions? kitOptions = null)
+    public static IReadOnlyList<PollerFigures> RunAll(
+        int runs = DefaultRuns, int seed = DefaultSeed, RunPollingOptions? kitOptions = null, IReadOnlyList<RunDurationDistribution>? distributions = null)
     {
+        distributions ??= Distributions;
         var figures = new List<PollerFigures>();
         foreach (TimeSpan? hint in new TimeSpan?[] { null, ServerHint })
         {
-            for (var d = 0; d < Distributions.Count; d++)
+            for (var d = 0; d < distributions.Count; d++)
             {
                 foreach (var poller in Pollers)
                 {
-                    figures.Add(Simulate(poller, Distributions[d], hint, runs, seed + (d * 7919), kitOptions));
+                    figures.Add(Simulate(poller, distributions[d], hint, runs, seed + (d * 7919), kitOptions));
                 }
             }
         }
@@ -255,8 +257,9 @@ internal sealed record PollerTargetVerdict(string Name, bool Met, string Detail)
 /// <summary>The targets of the poller comparison, evaluated on simulated figures.</summary>
 internal static class PollerTargets
 {
-    public static IReadOnlyList<PollerTargetVerdict> Evaluate(IReadOnlyList<PollerFigures> figures)
+    public static IReadOnlyList<PollerTargetVerdict> Evaluate(IReadOnlyList<PollerFigures> figures, double sigma = 0.5)
     {
+        _ = sigma;
         ArgumentNullException.ThrowIfNull(figures);
         var verdicts = new List<PollerTargetVerdict>();
         foreach (var group in figures.GroupBy(f => (f.Distribution, f.Hint)))
