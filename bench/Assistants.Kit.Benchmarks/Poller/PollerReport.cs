@@ -75,7 +75,7 @@ internal static class PollerReport
         text.AppendLine();
         text.AppendLine("Targets:");
         text.AppendLine();
-        foreach (var verdict in PollerTargets.Evaluate(figures, sigma))
+        foreach (var verdict in PollerTargets.Evaluate(figures))
         {
             text.AppendLine(culture, $"- {(verdict.Met ? "MET   " : "MISSED")} {verdict.Name} — {verdict.Detail}");
         }

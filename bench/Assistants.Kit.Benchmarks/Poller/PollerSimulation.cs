@@ -257,9 +257,8 @@ internal sealed record PollerTargetVerdict(string Name, bool Met, string Detail)
 /// <summary>The targets of the poller comparison, evaluated on simulated figures.</summary>
 internal static class PollerTargets
 {
-    public static IReadOnlyList<PollerTargetVerdict> Evaluate(IReadOnlyList<PollerFigures> figures, double sigma = 0.5)
+    public static IReadOnlyList<PollerTargetVerdict> Evaluate(IReadOnlyList<PollerFigures> figures)
     {
-        _ = sigma;
         ArgumentNullException.ThrowIfNull(figures);
         var verdicts = new List<PollerTargetVerdict>();
         foreach (var group in figures.GroupBy(f => (f.Distribution, f.Hint)))

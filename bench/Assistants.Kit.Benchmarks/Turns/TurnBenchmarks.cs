@@ -14,7 +14,8 @@ namespace Assistants.Kit.Benchmarks.Turns;
 /// <remarks>
 /// BenchmarkDotNet's allocation figure is the whole process's (<c>GC.GetTotalAllocatedBytes</c>): it includes the
 /// emulator's server-side allocations, which are the same for both sides (same requests). The client-only allocations
-/// are reported by <see cref="ClientAllocationProbe"/> (see docs/benchmarks.md).
+/// are measured by the <c>alloc</c> console mode (Diagnostics/ClientAllocations.cs, emulator in another process); see
+/// docs/benchmarks.md.
 /// </remarks>
 [MemoryDiagnoser]
 public class TurnBenchmarks
