@@ -1,10 +1,12 @@
 using System.ComponentModel;
 using System.Text.Json;
 using Assistants.Kit;
+using Assistants.Kit.Benchmarks.Experimental;
 using Assistants.Kit.Tools.Internal;
 using BenchmarkDotNet.Attributes;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Assistants.Kit.Benchmarks;
 
@@ -20,6 +22,7 @@ public class DispatchBenchmarks
     private ServiceProvider _provider = null!;
     private AsyncServiceScope _run;
     private IToolCallExecutor _executor = null!;
+    private IToolCallExecutor _inline = null!;
     private ToolExecutionScope _scope = null!;
     private ToolCallRequest[] _oneCall = null!;
     private AIFunction _function = null!;
@@ -34,6 +37,8 @@ public class DispatchBenchmarks
         _provider = services.BuildServiceProvider();
         _run = _provider.CreateAsyncScope();
         _executor = _provider.GetRequiredService<IToolCallExecutor>();
+        _inline = new InlineToolCallExecutor(
+            _provider.GetRequiredService<ToolRegistry>(), TimeProvider.System, _provider.GetRequiredService<ILogger<ToolCallExecutor>>());
         _scope = new ToolExecutionScope("conversation", "thread_1", "run_1", _run.ServiceProvider);
         _oneCall = [new ToolCallRequest("call_1", "get_order_status", ArgumentsJson)];
         _provider.GetRequiredService<ToolRegistry>().TryGet("get_order_status", out ToolDescriptor? tool);
@@ -56,8 +61,20 @@ public class DispatchBenchmarks
             new AIFunctionArguments { ["orderId"] = _orderId, ["includeLines"] = _includeLines, Services = _run.ServiceProvider },
             CancellationToken.None);
 
+    [Benchmark(Description = "AIFunction.InvokeAsync, arguments parsed from the JSON string")]
+    public ValueTask<object?> DirectWithParse()
+    {
+        JsonElement root = JsonElement.Parse(ArgumentsJson);
+        return _function.InvokeAsync(
+            new AIFunctionArguments { ["orderId"] = root.GetProperty("orderId"), ["includeLines"] = root.GetProperty("includeLines"), Services = _run.ServiceProvider },
+            CancellationToken.None);
+    }
+
     [Benchmark(Description = "ToolCallExecutor.ExecuteAsync, one call")]
     public Task<IReadOnlyList<ToolCallRecord>> Executor() => _executor.ExecuteAsync(_oneCall, _scope, CancellationToken.None);
+
+    [Benchmark(Description = "EXPERIMENT inline executor, one call")]
+    public Task<IReadOnlyList<ToolCallRecord>> InlineExecutor() => _inline.ExecuteAsync(_oneCall, _scope, CancellationToken.None);
 
     public sealed record OrderLine(string Sku, int Quantity);
 
