@@ -52,8 +52,8 @@ public sealed class RunPollingOptions
     /// <summary>Gets or sets how many checks are spread over the window where runs usually finish. Default: 16.</summary>
     public int PollsPerExpectedWindow { get; set; } = 16;
 
-    /// <summary>Gets or sets the longest delay inside that window (bounds the detection lag). Default: 1.6 seconds.</summary>
-    public TimeSpan MaxDelayNearExpectedFinish { get; set; } = TimeSpan.FromSeconds(1.6);
+    /// <summary>Gets or sets the longest delay inside that window (bounds the detection lag). Default: 1.4 seconds.</summary>
+    public TimeSpan MaxDelayNearExpectedFinish { get; set; } = TimeSpan.FromSeconds(1.4);
 
     /// <summary>
     /// Gets or sets the longest the kit waits for one run (all tool rounds included) before cancelling it and throwing

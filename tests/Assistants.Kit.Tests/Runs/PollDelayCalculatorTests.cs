@@ -49,9 +49,9 @@ public sealed class PollDelayCalculatorTests
     [Theory]
     [InlineData(0, 20000)]     // before the early finish: half of the 40 s left
     [InlineData(30000, 5000)]  // half of the 10 s left
-    [InlineData(39000, 1600)]  // half would be 500 ms: the dense interval (40 s window / 16 = 2.5 s, capped at 1.6 s)
-    [InlineData(40000, 1600)]  // inside the expected window: dense
-    [InlineData(79000, 1600)]
+    [InlineData(39000, 1400)]  // half would be 500 ms: the dense interval (40 s window / 16 = 2.5 s, capped at 1.4 s)
+    [InlineData(40000, 1400)]  // inside the expected window: dense
+    [InlineData(79000, 1400)]
     public void NextDelay_WithHistory_SparseEarlyDenseAroundExpectedFinish(double elapsedMs, double expectedMs)
     {
         var estimate = new DurationEstimate(TimeSpan.FromSeconds(40), TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(80));

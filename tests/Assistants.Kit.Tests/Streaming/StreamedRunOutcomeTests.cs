@@ -223,11 +223,13 @@ public sealed class StreamedRunOutcomeTests
         Assert.Equal("model_not_found", open.ErrorCode);
         Assert.Equal(1, refuse.Triggered);
 
-        // Refused while the kit reads what the run produced, after the stream.
-        h.Emulator.Faults.On("GET", "/threads/*/messages").OnNth(1).RespondWith(400, message: "Bad cursor.", code: "invalid_cursor");
-        var later = await Assert.ThrowsAsync<AssistantsServerException>(() => h.StreamAsync("errors-later", "hi"));
+        // Refused later in the run: the tool outputs' stream.
+        await using var tools = await StreamHarness.StartAsync();
+        tools.Script.Default().CallTools(("get_weather", """{"city":"Oslo"}""")).Reply("done");
+        tools.Emulator.Faults.On("POST", "/threads/*/runs/*/submit_tool_outputs").OnNth(1).RespondWith(400, message: "Bad outputs.", code: "invalid_tool_outputs");
+        var later = await Assert.ThrowsAsync<AssistantsServerException>(() => tools.StreamAsync("errors-later", "hi"));
         Assert.Equal(400, later.Status);
-        Assert.Equal("invalid_cursor", later.ErrorCode);
+        Assert.Equal("invalid_tool_outputs", later.ErrorCode);
         Assert.DoesNotContain(KitServices.TestApiKey, later.ToString(), StringComparison.Ordinal);
     }
 

@@ -83,7 +83,7 @@ internal static class PollDelayCalculator
 
         // Later than usual: back off from the dense interval in proportion to how late the run is.
         var lateBy = elapsed - estimate.Late;
-        var spread = Math.Max(window.TotalMilliseconds, dense.TotalMilliseconds);
+        var spread = Math.Max(Math.Max(window.TotalMilliseconds, dense.TotalMilliseconds), 1.0); // never 0 (identical durations, MinDelay 0)
         var steps = lateBy.TotalMilliseconds / spread;
         var ms = dense.TotalMilliseconds * Math.Pow(Math.Max(1.0, options.BackoffFactor), 1 + steps);
         return TimeSpan.FromMilliseconds(Math.Min(ms, options.MaxDelay.TotalMilliseconds));

@@ -311,11 +311,14 @@ internal sealed partial class RunEngine
                 break;
             }
 
-            // Catch up on what the stream did not deliver (after a cut), then finish: the terminal status, the finish.
+            // Catch up on what the stream did not deliver (after a cut), then finish: the terminal status, the finish. A
+            // stream that never broke delivered every message completed: no request.
             var last = operation.Snapshot;
             var messages = last.Status == RunStatus.Failed
                 ? []
-                : await _backend.GetRunMessagesAsync(last.ThreadId, last.Id, context.UserMessageId, cancellationToken).ConfigureAwait(false);
+                : !recovered && mapper.AllMessagesCompleted
+                    ? mapper.CompletedMessages
+                    : await _backend.GetRunMessagesAsync(last.ThreadId, last.Id, context.UserMessageId, cancellationToken).ConfigureAwait(false);
             foreach (var m in messages)
             {
                 foreach (var e in mapper.CatchUp(m))

@@ -47,6 +47,9 @@ internal sealed class StreamingUpdateMapper
 
     public IReadOnlyList<AssistantMessage> CompletedMessages => [.. _messageOrder.Where(_completedMessages.ContainsKey).Select(id => _completedMessages[id])];
 
+    /// <summary>Gets whether every message the stream announced was also seen completed (the stream is the whole story).</summary>
+    public bool AllMessagesCompleted => _messageOrder.All(_completedMessages.ContainsKey);
+
     /// <summary>Prepares for the stream that follows a tool-output submission.</summary>
     public void BeginSubmitStream() => RequiredCalls.Clear();
 
