@@ -37,6 +37,8 @@ internal sealed class InlineToolCallExecutor : IToolCallExecutor
 
     public IReadOnlyList<FunctionToolSpec> GetTools(IEnumerable<string> names) => _registry.GetSpecs(Throw.IfNull(names));
 
+    public ToolPolicy GetPolicy(string name) => _registry.PolicyFor(Throw.IfNull(name));
+
     public async Task<IReadOnlyList<ToolCallRecord>> ExecuteAsync(
         IReadOnlyList<ToolCallRequest> calls,
         ToolExecutionScope scope,

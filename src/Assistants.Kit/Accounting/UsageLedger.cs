@@ -229,6 +229,10 @@ public interface IUsageLedger
 public sealed class InMemoryUsageLedger : IUsageLedger
 {
     private readonly List<UsageEntry> _entries = [];
+
+    // Every run ends with a query of its conversation's totals: indexed, so that query reads one conversation's entries,
+    // not every entry the process ever recorded.
+    private readonly Dictionary<string, List<UsageEntry>> _byConversation = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
 
     /// <summary>Gets how many entries are stored.</summary>
@@ -251,6 +255,15 @@ public sealed class InMemoryUsageLedger : IUsageLedger
         lock (_gate)
         {
             _entries.Add(entry);
+            if (entry.ConversationKey is { } key)
+            {
+                if (!_byConversation.TryGetValue(key, out var conversation))
+                {
+                    _byConversation[key] = conversation = [];
+                }
+
+                conversation.Add(entry);
+            }
         }
 
         return ValueTask.CompletedTask;
@@ -264,7 +277,7 @@ public sealed class InMemoryUsageLedger : IUsageLedger
         var totals = UsageTotals.Empty;
         lock (_gate)
         {
-            foreach (var entry in _entries)
+            foreach (var entry in Candidates(query))
             {
                 if (query.Matches(entry))
                 {
@@ -284,7 +297,13 @@ public sealed class InMemoryUsageLedger : IUsageLedger
         ArgumentNullException.ThrowIfNull(query);
         lock (_gate)
         {
-            return _entries.Where(query.Matches).ToArray();
+            return Candidates(query).Where(query.Matches).ToArray();
         }
     }
+
+    /// <summary>The entries a query can match, oldest first (every one of them still goes through <see cref="UsageQuery.Matches"/>).</summary>
+    private List<UsageEntry> Candidates(UsageQuery query) =>
+        query.ConversationKey is not { } key ? _entries
+        : _byConversation.TryGetValue(key, out var conversation) ? conversation
+        : [];
 }

@@ -100,6 +100,34 @@ public sealed class EnsureAssistantTests
         Assert.Equal(modify["metadata"]!["kit_def_version"]!.GetValue<string>(), result.DefinitionVersion);
     }
 
+    [Theory]
+    [InlineData("instructions")]
+    [InlineData("tool")]
+    [InlineData("metadata")]
+    [InlineData("temperature")]
+    public async Task SameDefinitionInstance_ChangedInPlace_IsSeen_AndUpdatesTheAssistant(string change)
+    {
+        await using var kit = await EmulatorKit.StartAsync(kit: k => k.AddTools<Protocols.ScenarioTools>(), services: s => s.AddSingleton<Protocols.ScenarioProbe>());
+        var definition = Definition();
+        var first = await kit.Runner.RunAsync("k", "hi", new RunOptions { Assistant = definition });
+        var unchanged = await kit.Runner.RunAsync("k", "hi", new RunOptions { Assistant = definition });
+        Assert.Equal(first.DefinitionVersion, unchanged.DefinitionVersion);
+
+        switch (change)
+        {
+            case "instructions": definition.Instructions = "Be brief."; break;
+            case "tool": definition.Tools.Add(definition.Tools.Count == 0 ? "get_weather" : "add"); break;
+            case "metadata": definition.Metadata["team"] = "support"; break;
+            default: definition.Temperature = 0.2f; break;
+        }
+
+        var changed = await kit.Runner.RunAsync("k", "hi", new RunOptions { Assistant = definition });
+
+        Assert.NotEqual(first.DefinitionVersion, changed.DefinitionVersion);
+        var modify = Assert.Single(kit.Emulator.Requests.Where("POST", "/assistants/" + first.AssistantId)).BodyAsJson()!;
+        Assert.Equal(changed.DefinitionVersion, (string?)modify["metadata"]!["kit_def_version"]);
+    }
+
     [Fact]
     public async Task TwoProcessesRacing_ConvergeOnOneAssistant()
     {

@@ -89,6 +89,24 @@ public sealed class ResilienceTests : IDisposable
     }
 
     [Fact]
+    public async Task KitClient_HasNoHttpClientFactoryRequestLogging_ButRetriesAreStillLogged()
+    {
+        var path = "/v1/quiet";
+        _server.Given(Request.Create().WithPath(path)).InScenario("quiet").WillSetStateTo("ok")
+            .RespondWith(Response.Create().WithStatusCode(503));
+        _server.Given(Request.Create().WithPath(path)).InScenario("quiet").WhenStateIs("ok")
+            .RespondWith(Response.Create().WithStatusCode(200).WithBody("{}"));
+        await using var provider = KitServices.Build(Endpoint, o => o.Http.RetryBaseDelay = TimeSpan.FromMilliseconds(1));
+
+        using var response = await KitClient(provider).GetAsync(Endpoint + "/quiet");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var lines = provider.LogLines();
+        Assert.DoesNotContain(lines, l => l.Contains("System.Net.Http.HttpClient.", StringComparison.Ordinal)); // no per-request handler logs
+        Assert.Contains(lines, l => l.Contains("Assistants.Kit.Http", StringComparison.Ordinal));               // the kit's own retry log
+    }
+
+    [Fact]
     public async Task AddAssistantsKit_Twice_AddsOneRetryLayer()
     {
         var path = "/v1/twice";

@@ -34,6 +34,10 @@ internal sealed class AssistantEnsurer
     private readonly ConcurrentDictionary<string, EnsuredAssistant> _cache = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
 
+    // The spec (wire body, tool schemas, version hash) of each definition instance, rebuilt only when the definition
+    // changed since (definitions are mutable): every turn needs it, and building it serializes and hashes the body.
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<AssistantDefinition, DefinitionSnapshot> _specs = [];
+
     public AssistantEnsurer(
         IProtocolBackend backend,
         IConversationStore store,
@@ -51,6 +55,18 @@ internal sealed class AssistantEnsurer
     }
 
     public AssistantSpec BuildSpec(AssistantDefinition definition)
+    {
+        if (_specs.TryGetValue(definition, out var known) && known.Matches(definition))
+        {
+            return known.Spec;
+        }
+
+        var spec = BuildSpecCore(definition);
+        _specs.AddOrUpdate(definition, new DefinitionSnapshot(definition, spec));
+        return spec;
+    }
+
+    private AssistantSpec BuildSpecCore(AssistantDefinition definition)
     {
         IReadOnlyList<FunctionToolSpec> tools;
         try
@@ -217,4 +233,75 @@ internal sealed class AssistantEnsurer
 
     private static ServerAssistant? Oldest(IEnumerable<ServerAssistant> assistants) =>
         assistants.OrderBy(a => a.CreatedAt).ThenBy(a => a.Id, StringComparer.Ordinal).FirstOrDefault();
+
+    /// <summary>A definition's settings when its spec was built (strings are immutable: compared by value, no copies).</summary>
+    private sealed class DefinitionSnapshot(AssistantDefinition d, AssistantSpec spec)
+    {
+        private readonly string _name = d.Name;
+        private readonly string? _model = d.Model;
+        private readonly string? _instructions = d.Instructions;
+        private readonly string? _description = d.Description;
+        private readonly float? _temperature = d.Temperature;
+        private readonly float? _topP = d.TopP;
+        private readonly string? _reasoningEffort = d.ReasoningEffort;
+        private readonly string? _responseFormat = d.ResponseFormat;
+        private readonly bool _codeInterpreter = d.CodeInterpreter;
+        private readonly bool _fileSearch = d.FileSearch;
+        private readonly string[] _tools = [.. d.Tools];
+        private readonly string[] _vectorStoreIds = [.. d.VectorStoreIds];
+        private readonly KeyValuePair<string, string>[] _metadata = [.. d.Metadata];
+
+        public AssistantSpec Spec { get; } = spec;
+
+        public bool Matches(AssistantDefinition d) =>
+            string.Equals(_name, d.Name, StringComparison.Ordinal)
+            && string.Equals(_model, d.Model, StringComparison.Ordinal)
+            && string.Equals(_instructions, d.Instructions, StringComparison.Ordinal)
+            && string.Equals(_description, d.Description, StringComparison.Ordinal)
+            && _temperature == d.Temperature
+            && _topP == d.TopP
+            && string.Equals(_reasoningEffort, d.ReasoningEffort, StringComparison.Ordinal)
+            && string.Equals(_responseFormat, d.ResponseFormat, StringComparison.Ordinal)
+            && _codeInterpreter == d.CodeInterpreter
+            && _fileSearch == d.FileSearch
+            && SameList(_tools, d.Tools)
+            && SameList(_vectorStoreIds, d.VectorStoreIds)
+            && SameMetadata(d.Metadata);
+
+        private static bool SameList(string[] known, IList<string> now)
+        {
+            if (known.Length != now.Count)
+            {
+                return false;
+            }
+
+            for (var i = 0; i < known.Length; i++)
+            {
+                if (!string.Equals(known[i], now[i], StringComparison.Ordinal))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        private bool SameMetadata(IDictionary<string, string> now)
+        {
+            if (_metadata.Length != now.Count)
+            {
+                return false;
+            }
+
+            foreach (var (key, value) in _metadata)
+            {
+                if (!now.TryGetValue(key, out var current) || !string.Equals(value, current, StringComparison.Ordinal))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+    }
 }
