@@ -4,6 +4,7 @@ using Assistants.Kit.Accounting.Internal;
 using Assistants.Kit.Conversations.Internal;
 using Assistants.Kit.Definitions.Internal;
 using Assistants.Kit.Diagnostics.Internal;
+using Assistants.Kit.Files.Internal;
 using Assistants.Kit.Http.Internal;
 using Assistants.Kit.Protocols.Internal;
 using Assistants.Kit.Tools.Internal;
@@ -226,14 +227,14 @@ internal sealed partial class RunEngine
                 AssistantMessage userMessage;
                 try
                 {
-                    userMessage = found ?? await _backend.AddUserMessageAsync(binding.ThreadId, message, messageOperation, cancellationToken).ConfigureAwait(false);
+                    userMessage = found ?? await _backend.AddUserMessageAsync(binding.ThreadId, message, messageOperation, Attachments(runOptions), cancellationToken).ConfigureAwait(false);
                 }
                 catch (ClientResultException ex) when (ex.Status == 404)
                 {
                     // The stored thread is gone on the server: start a new one and keep the old ID in the history.
                     KitLog.ThreadMissing(_logger, binding.ThreadId, conversationKey);
                     binding = await ReplaceThreadAsync(binding, cancellationToken).ConfigureAwait(false);
-                    userMessage = await _backend.AddUserMessageAsync(binding.ThreadId, message, messageOperation, cancellationToken).ConfigureAwait(false);
+                    userMessage = await _backend.AddUserMessageAsync(binding.ThreadId, message, messageOperation, Attachments(runOptions), cancellationToken).ConfigureAwait(false);
                 }
 
                 userMessageId = userMessage.Id;
@@ -799,6 +800,7 @@ internal sealed partial class RunEngine
         RunContext context, RunSnapshot run, IReadOnlyList<AssistantMessage> messages, IReadOnlyList<RunStepRecord> steps, CancellationToken cancellationToken)
     {
         context.Steps = steps;
+        messages = CitationResolver.Resolve(messages, steps);
         RunCostSummary? cost = null;
         if (context.Accounting is { } session)
         {
@@ -977,6 +979,9 @@ internal sealed partial class RunEngine
     }
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+
+    private static IReadOnlyList<MessageAttachment> Attachments(RunOptions? runOptions) =>
+        runOptions?.Attachments is { Count: > 0 } attachments ? [.. attachments] : [];
 
     private static TokenUsage? Sum(TokenUsage? a, TokenUsage? b) => a is null ? b : b is null ? a : a.Value + b.Value;
 
