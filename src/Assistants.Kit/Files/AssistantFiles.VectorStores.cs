@@ -165,6 +165,38 @@ public sealed partial class AssistantFiles
         });
     }
 
+    /// <summary>Lists a vector store's files with their states (and, for files the kit ingested, their names and hashes).</summary>
+    /// <param name="vectorStoreId">The vector store ID.</param>
+    /// <param name="cancellationToken">A cancellation token.</param>
+    /// <returns>The files, oldest first.</returns>
+    public Task<IReadOnlyList<VectorStoreFileResult>> GetVectorStoreFilesAsync(string vectorStoreId, CancellationToken cancellationToken = default)
+    {
+        _ = Throw.IfNullOrWhiteSpace(vectorStoreId);
+        return TranslateAsync(async () => (IReadOnlyList<VectorStoreFileResult>)await ListFilesAsync(vectorStoreId, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>Removes a file from a vector store (it is no longer searched there) and, with <paramref name="deleteFile"/>, deletes the upload.</summary>
+    /// <param name="vectorStoreId">The vector store ID.</param>
+    /// <param name="fileId">The file ID.</param>
+    /// <param name="deleteFile">Whether to delete the uploaded file too. Default: <see langword="false"/>.</param>
+    /// <param name="cancellationToken">A cancellation token.</param>
+    /// <returns>A task that completes when the file is removed (a file already gone is no error).</returns>
+    public Task RemoveFileFromVectorStoreAsync(string vectorStoreId, string fileId, bool deleteFile = false, CancellationToken cancellationToken = default)
+    {
+        _ = Throw.IfNullOrWhiteSpace(vectorStoreId);
+        _ = Throw.IfNullOrWhiteSpace(fileId);
+        return TranslateAsync(async () =>
+        {
+            await RemoveFromStoreAsync(vectorStoreId, fileId, cancellationToken).ConfigureAwait(false);
+            if (deleteFile)
+            {
+                await DeleteFileCoreAsync(fileId, cancellationToken).ConfigureAwait(false);
+            }
+
+            return true;
+        });
+    }
+
     /// <summary>
     /// Deletes a vector store and, with <paramref name="deleteUploadedFiles"/>, the uploads the kit made for it (its files
     /// carrying <c>kit_sha256</c>); stops accounting its storage.
@@ -325,7 +357,7 @@ public sealed partial class AssistantFiles
     }
 
     /// <summary>Removes files whose name came back with other content that is now processed; deletes their uploads.</summary>
-    private async Task<List<string>> RemoveReplacedAsync(string vectorStoreId, IReadOnlyList<StoreFile> existing, List<IngestedFile> results, CancellationToken cancellationToken)
+    private async Task<List<string>> RemoveReplacedAsync(string vectorStoreId, IReadOnlyList<VectorStoreFileResult> existing, List<IngestedFile> results, CancellationToken cancellationToken)
     {
         var removed = new List<string>();
         var current = results.Where(r => r.IsCompleted).ToDictionary(r => r.FileName, StringComparer.Ordinal);
@@ -406,19 +438,13 @@ public sealed partial class AssistantFiles
         return store.UsageBytes;
     }
 
-    private async Task<List<StoreFile>> ListFilesAsync(string vectorStoreId, CancellationToken cancellationToken)
+    private async Task<List<VectorStoreFileResult>> ListFilesAsync(string vectorStoreId, CancellationToken cancellationToken)
     {
-        var files = new List<StoreFile>();
+        var files = new List<VectorStoreFileResult>();
         var options = new VectorStoreFileCollectionOptions { PageSizeLimit = 100, Order = VectorStoreFileCollectionOrder.Ascending };
         await foreach (var file in _clients.VectorStores.GetVectorStoreFilesAsync(vectorStoreId, options, cancellationToken).ConfigureAwait(false))
         {
-            files.Add(new StoreFile(
-                file.FileId,
-                ToState(file.Status),
-                file.LastError?.Code.ToString(),
-                file.LastError?.Message,
-                VectorStoreFileAttributes.ReadString(file.Attributes, ContentHashAttribute),
-                VectorStoreFileAttributes.ReadString(file.Attributes, FileNameAttribute)));
+            files.Add(ToResult(file));
         }
 
         return files;
@@ -612,7 +638,11 @@ public sealed partial class AssistantFiles
         store.Metadata.ToDictionary(StringComparer.Ordinal));
 
     private static VectorStoreFileResult ToResult(VectorStoreFile file) =>
-        new(file.FileId, ToState(file.Status), file.LastError?.Code.ToString(), file.LastError?.Message, file.UsageInBytes ?? 0);
+        new(file.FileId, ToState(file.Status), file.LastError?.Code.ToString(), file.LastError?.Message, file.UsageInBytes ?? 0)
+        {
+            ContentHash = VectorStoreFileAttributes.ReadString(file.Attributes, ContentHashAttribute),
+            FileName = VectorStoreFileAttributes.ReadString(file.Attributes, FileNameAttribute),
+        };
 
     private static VectorStoreFileState ToState(VectorStoreFileStatus status) => status switch
     {
@@ -635,14 +665,11 @@ public sealed partial class AssistantFiles
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>A file in a vector store as listed: its state and the kit's attributes, when it carries them.</summary>
-    private sealed record StoreFile(string FileId, VectorStoreFileState State, string? ErrorCode, string? ErrorMessage, string? ContentHash, string? FileName);
-
     /// <summary>One file of a batch to create.</summary>
     private sealed record BatchEntry(string FileId, JsonObject Attributes, ChunkingStrategy? Chunking);
 
     /// <summary>What ingestion does with one file.</summary>
-    private sealed record FilePlan(PreparedFile File, IngestionOutcome Outcome, StoreFile? Existing)
+    private sealed record FilePlan(PreparedFile File, IngestionOutcome Outcome, VectorStoreFileResult? Existing)
     {
         public string? FileId { get; set; }
 

@@ -48,7 +48,14 @@ public enum VectorStoreFileState
 /// <param name="ErrorCode">Why it failed: <c>unsupported_file</c>, <c>invalid_file</c> or <c>server_error</c>.</param>
 /// <param name="ErrorMessage">The service's message.</param>
 /// <param name="UsageBytes">The storage the file uses in the vector store.</param>
-public sealed record VectorStoreFileResult(string FileId, VectorStoreFileState State, string? ErrorCode = null, string? ErrorMessage = null, long UsageBytes = 0);
+public sealed record VectorStoreFileResult(string FileId, VectorStoreFileState State, string? ErrorCode = null, string? ErrorMessage = null, long UsageBytes = 0)
+{
+    /// <summary>Gets the file's name, when the kit ingested it (its <c>kit_file</c> attribute).</summary>
+    public string? FileName { get; init; }
+
+    /// <summary>Gets the SHA-256 of its content, when the kit ingested it (its <c>kit_sha256</c> attribute).</summary>
+    public string? ContentHash { get; init; }
+}
 
 /// <summary>The outcome of adding files to a vector store and waiting until every one is processed.</summary>
 /// <param name="VectorStoreId">The vector store.</param>
