@@ -9,9 +9,9 @@ namespace Assistants.Kit.Testing.Internal;
 /// scripted or built-in failure), their wire shapes, and the deterministic retrieval file search runs on.
 /// </summary>
 /// <remarks>
-/// Retrieval: a file's text (UTF-8, for text formats) is cut into chunks at blank lines (a heading joins the paragraph
-/// under it; a chunk longer than <c>max_chunk_size_tokens × 4</c> characters is cut at line ends). The query's words of
-/// three or more letters, minus common words, are its terms; a chunk's score is the share of terms it contains (a term
+/// Retrieval: a file's text (UTF-8, for text formats) is cut into chunks at blank lines (a lone heading joins the
+/// paragraph under it, unless that starts with a heading too; a chunk longer than <c>max_chunk_size_tokens × 4</c>
+/// characters is cut at line ends). The query's words of three or more letters, minus common words, are its terms; a chunk's score is the share of terms it contains (a term
 /// also matches a word it is a prefix of, or that is a prefix of it, from four letters on). Results are ordered by score,
 /// then by vector store, file and chunk order.
 /// </remarks>
@@ -304,7 +304,7 @@ internal sealed class VectorStoreEngine
         for (var i = 0; i < blocks.Count; i++)
         {
             var block = blocks[i];
-            while (IsHeading(block) && i + 1 < blocks.Count)
+            if (IsHeading(block) && i + 1 < blocks.Count && !blocks[i + 1].StartsWith('#'))
             {
                 block += "\n" + blocks[++i];
             }
