@@ -13,7 +13,7 @@ namespace Assistants.Kit.Testing.Internal;
 /// paragraph under it, unless that starts with a heading too; a chunk longer than <c>max_chunk_size_tokens × 4</c>
 /// characters is cut at line ends). The query's words of three or more letters, minus common words, are its terms; a chunk's score is the share of terms it contains (a term
 /// also matches a word it is a prefix of, or that is a prefix of it, from four letters on). Results are ordered by score,
-/// then by vector store, file and chunk order.
+/// then by how often the chunk uses the terms, then by vector store, file and chunk order.
 /// </remarks>
 internal sealed class VectorStoreEngine
 {
@@ -291,7 +291,7 @@ internal sealed class VectorStoreEngine
             }
         }
 
-        return [.. hits.Where(h => h.Score >= scoreThreshold).OrderByDescending(h => h.Score).ThenBy(h => h.Order).Take(maxResults)];
+        return [.. hits.Where(h => h.Score >= scoreThreshold).OrderByDescending(h => h.Score).ThenByDescending(h => h.Occurrences).ThenBy(h => h.Order).Take(maxResults)];
     }
 
     /// <summary>Splits a text into chunks: paragraphs (a heading joins the next one), cut at line ends when too long.</summary>
@@ -383,11 +383,13 @@ internal sealed class VectorStoreEngine
         var text = Encoding.UTF8.GetString(file.Content);
         foreach (var chunk in Chunks(text, maxTokens * 4))
         {
-            var words = Words(chunk).ToHashSet(StringComparer.Ordinal);
+            var all = Words(chunk).ToList();
+            var words = all.ToHashSet(StringComparer.Ordinal);
             var matched = terms.Count(t => Matches(t, words));
             if (matched > 0)
             {
-                hits.Add(new SearchHit(file.Id, file.FileName, Math.Round((double)matched / terms.Count, 4), chunk, (JsonObject)attributes.DeepClone(), order));
+                var occurrences = all.Count(w => terms.Any(t => Matches(t, [w])));
+                hits.Add(new SearchHit(file.Id, file.FileName, Math.Round((double)matched / terms.Count, 4), chunk, (JsonObject)attributes.DeepClone(), order, occurrences));
             }
 
             order++;
@@ -433,4 +435,4 @@ internal sealed class VectorStoreEngine
 }
 
 /// <summary>One retrieval result: the chunk of a file that matched, and its score.</summary>
-internal sealed record SearchHit(string FileId, string FileName, double Score, string Text, JsonObject Attributes, int Order);
+internal sealed record SearchHit(string FileId, string FileName, double Score, string Text, JsonObject Attributes, int Order, int Occurrences);
