@@ -51,8 +51,10 @@ namespace Assistants.Kit.Testing;
 /// with <c>error</c> = {code, message}; <see cref="ScriptedRun.EndIncomplete"/> ends it <c>incomplete</c> with
 /// <c>incomplete_details.reason = "max_output_tokens"</c> (half the reply for <c>max_completion_tokens</c>; no output for
 /// <c>max_prompt_tokens</c>, Responses having no prompt budget); <see cref="ScriptedRun.Expire"/> does not apply (responses
-/// do not expire): the turn replies instead; <see cref="ScriptedRun.WithImageFile"/> does not apply (output messages hold
-/// text only). <see cref="ScriptedRun.Taking"/> is each response's <c>in_progress</c> time;
+/// do not expire): the turn replies instead; <see cref="ScriptedRun.WithImageFile"/>,
+/// <see cref="ScriptedRun.SearchFiles"/>, <see cref="ScriptedRun.RunCode(string, string?, bool)"/> and
+/// <see cref="ScriptedRun.WithGeneratedFile"/> do not apply (output messages hold text only; hosted tools are not
+/// emulated on Responses). <see cref="ScriptedRun.Taking"/> is each response's <c>in_progress</c> time;
 /// <see cref="ScriptedRun.CutStreamAfter"/> and <see cref="ScriptedRun.FailStreamAfter"/> apply to the stream of each
 /// request that creates a response of the turn (a stream resumed with <c>GET …?stream=true</c> is never cut), the error
 /// being the Responses <c>error</c> event <c>{"type":"error","sequence_number",code,message,param}</c>.
@@ -64,6 +66,14 @@ namespace Assistants.Kit.Testing;
 /// calls; <c>total_tokens</c> their sum. <see cref="ScriptedRun.WithUsage"/> applies to every response of the turn
 /// (<c>input_tokens_details.cached_tokens</c>, <c>output_tokens_details.reasoning_tokens</c>, replaced input / output
 /// tokens). <c>max_output_tokens</c> cuts a reply (the message and the response end <c>incomplete</c>).
+/// </para>
+/// <para>
+/// Built-in tools (Assistants runs): <see cref="ScriptedRun.SearchFiles"/> and
+/// <see cref="ScriptedRun.RunCode(string, string?, bool)"/> add <c>file_search</c> / <c>code_interpreter</c> steps that the
+/// emulator runs itself, in the order added, each a model step of its own before the function rounds and the reply; the
+/// reply cites the search results and shows the code's image and generated files. Their usage follows the same formula
+/// (completion tokens over the query or the code). <see cref="FailFileProcessing(string, string, string?)"/> scripts
+/// files that fail when a vector store processes them.
 /// </para>
 /// <para>Scripts are not persisted with <see cref="AssistantsEmulatorOptions.StatePath"/>; register them again after a restart.</para>
 /// </remarks>
