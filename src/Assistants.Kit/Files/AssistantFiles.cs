@@ -308,23 +308,5 @@ public sealed partial class AssistantFiles
         new(file.Id, file.Filename ?? fallbackName ?? file.Id, file.SizeInBytesLong ?? fallbackBytes, file.CreatedAt);
 
     /// <summary>Turns the official client's exceptions into the kit's <see cref="AssistantsServerException"/>, without credentials.</summary>
-    private async Task<T> TranslateAsync<T>(Func<Task<T>> action)
-    {
-        try
-        {
-            return await action().ConfigureAwait(false);
-        }
-        catch (ClientResultException ex)
-        {
-            throw ServerErrors.Translate(ex, _kitOptions.ApiKey);
-        }
-        catch (HttpRequestException ex)
-        {
-            throw ServerErrors.Transport(ex, _kitOptions.ApiKey);
-        }
-        catch (Polly.Timeout.TimeoutRejectedException ex)
-        {
-            throw ServerErrors.Transport(ex, _kitOptions.ApiKey);
-        }
-    }
+    private Task<T> TranslateAsync<T>(Func<Task<T>> action) => ServerErrors.TranslateAsync(action, _kitOptions.ApiKey);
 }

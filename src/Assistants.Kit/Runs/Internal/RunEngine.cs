@@ -985,23 +985,5 @@ internal sealed partial class RunEngine
 
     private static TokenUsage? Sum(TokenUsage? a, TokenUsage? b) => a is null ? b : b is null ? a : a.Value + b.Value;
 
-    private async Task<T> Translate<T>(Func<Task<T>> action)
-    {
-        try
-        {
-            return await action().ConfigureAwait(false);
-        }
-        catch (ClientResultException ex)
-        {
-            throw ServerErrors.Translate(ex, _options.ApiKey);
-        }
-        catch (HttpRequestException ex)
-        {
-            throw ServerErrors.Transport(ex, _options.ApiKey);
-        }
-        catch (Polly.Timeout.TimeoutRejectedException ex)
-        {
-            throw ServerErrors.Transport(ex, _options.ApiKey);
-        }
-    }
+    private Task<T> Translate<T>(Func<Task<T>> action) => ServerErrors.TranslateAsync(action, _options.ApiKey);
 }
