@@ -133,6 +133,22 @@ public sealed class FileSearchEndToEndTests
     }
 
     [Fact]
+    public async Task Responses_FilesAndStoresWork_ThreadAttachmentsAndMessageAttachmentsSayTheyAreAssistantsOnly()
+    {
+        await using var kit = await FilesKit.StartAsync(o => o.Protocol = AssistantsProtocol.Responses);
+        var ingestion = await kit.Files().IngestAsync("handbook", [FileSource.FromText(FilesKit.Handbook, "handbook.md")]);
+        var options = new RunOptions();
+        options.Attachments.Add(MessageAttachment.ForFileSearch(ingestion.Files[0].FileId));
+
+        var thread = await Assert.ThrowsAsync<NotSupportedException>(() => kit.Files().AttachVectorStoreToThreadAsync("conv_1", ingestion.VectorStoreId));
+        var message = await Assert.ThrowsAsync<NotSupportedException>(() => kit.Runner.RunAsync("k", "hi", options));
+
+        Assert.True(ingestion.Succeeded);
+        Assert.Contains("AssistantDefinition.VectorStoreIds", thread.Message, StringComparison.Ordinal);
+        Assert.StartsWith("Message attachments are an Assistants protocol feature; the Responses protocol has none.", message.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Download_OfAnAssistantsUpload_IsRefusedByTheServer()
     {
         await using var kit = await FilesKit.StartAsync();
