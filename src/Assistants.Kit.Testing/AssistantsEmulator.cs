@@ -34,8 +34,26 @@ namespace Assistants.Kit.Testing;
 /// instead of copying a quirk: modifying a message returns <c>attachments</c> (the real service returns the v1-era
 /// <c>file_ids: []</c>); a run that ends incomplete is streamed as <c>thread.run.incomplete</c> with the reason that
 /// applied (the real v2 service sent <c>thread.run.completed</c> with <c>max_prompt_tokens</c> for a
-/// <c>max_completion_tokens</c> cut). Files, vector stores, code_interpreter and file_search are not executed: those
-/// tools can be declared and are echoed, but runs never produce their steps.
+/// <c>max_completion_tokens</c> cut).
+/// </para>
+/// <para>
+/// Files and vector stores: <c>POST /files</c> (multipart <c>file</c> + <c>purpose</c>), list, get,
+/// <c>GET /files/{id}/content</c> (refused, as on the service, for purpose <c>assistants</c>; code interpreter outputs
+/// have purpose <c>assistants_output</c>), delete; <c>/vector_stores</c> create (with <c>file_ids</c>,
+/// <c>chunking_strategy</c>, <c>metadata</c>, <c>expires_after</c>), list, get, modify, delete; their files (add with
+/// <c>attributes</c> and <c>chunking_strategy</c>, list with <c>filter</c>, get, update attributes, remove) and file
+/// batches (<c>file_ids</c> or per-file <c>files</c>; get, cancel, list files). A file added to a vector store is
+/// <c>in_progress</c> for <see cref="AssistantsEmulatorOptions.FileProcessingDuration"/>, then <c>completed</c> (its
+/// <c>usage_bytes</c> = its size) or <c>failed</c>: with a scripted failure
+/// (<see cref="EmulatorScript.FailFileProcessing(string, string, string?)"/>), with <c>unsupported_file</c> when file
+/// search does not read its extension, with <c>invalid_file</c> when it is empty. Inline <c>vector_stores</c> in
+/// <c>tool_resources</c> create real stores. Runs execute file_search and code_interpreter only when the script asks
+/// (<see cref="ScriptedRun.SearchFiles"/>, <see cref="ScriptedRun.RunCode(string, string?, bool)"/>): file search is a
+/// deterministic keyword match over the text of the completed files of the assistant's and the thread's vector stores
+/// and of files attached to the thread's messages for file search (the service would build a thread vector store from
+/// those attachments; the emulator searches them directly), and the reply cites what it found with real
+/// <c>file_citation</c> annotations. Known differences: <c>usage_bytes</c> is the file size (the service counts its
+/// index); re-adding a file a store holds processes it again; the Responses surface runs no hosted tools.
 /// </para>
 /// <para>
 /// The Responses + Conversations surface: <c>POST /responses</c> (plain, <c>stream</c>, <c>background</c>; with
@@ -132,9 +150,12 @@ public sealed partial class AssistantsEmulator : IAsyncDisposable
         var script = new EmulatorScript();
         var faults = new EmulatorFaults();
         var requests = new EmulatorRequestLog();
-        var engine = new RunEngine(store, options, script, logger);
+        var files = new VectorStoreEngine(store, options, script);
+        var engine = new RunEngine(store, options, script, logger, files);
         var routes = new RouteTable();
-        new AssistantsApi(store, engine, options).Register(routes);
+        new AssistantsApi(store, engine, options, files).Register(routes);
+        new FilesApi(store).Register(routes);
+        new VectorStoresApi(store, files).Register(routes);
 
         // The Responses + Conversations surface shares the store's lock and ID issuing, the script, fault injection, the
         // request log and persistence.

@@ -61,6 +61,13 @@ public sealed class AssistantsEmulatorOptions
     /// </summary>
     public bool RequireBetaHeader { get; set; } = true;
 
+    /// <summary>
+    /// Gets or sets how long a file added to a vector store stays <c>in_progress</c> before it is <c>completed</c> (or
+    /// <c>failed</c>; see <see cref="EmulatorScript.FailFileProcessing(string, string, string?)"/>). Default 0: the response
+    /// that adds a file still shows it <c>in_progress</c>, as the service does, and the next read sees it processed.
+    /// </summary>
+    public TimeSpan FileProcessingDuration { get; set; }
+
     /// <summary>Gets or sets where the emulator logs (request failures, script exceptions); <see langword="null"/> logs nowhere.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 }

@@ -51,8 +51,10 @@ namespace Assistants.Kit.Testing;
 /// with <c>error</c> = {code, message}; <see cref="ScriptedRun.EndIncomplete"/> ends it <c>incomplete</c> with
 /// <c>incomplete_details.reason = "max_output_tokens"</c> (half the reply for <c>max_completion_tokens</c>; no output for
 /// <c>max_prompt_tokens</c>, Responses having no prompt budget); <see cref="ScriptedRun.Expire"/> does not apply (responses
-/// do not expire): the turn replies instead; <see cref="ScriptedRun.WithImageFile"/> does not apply (output messages hold
-/// text only). <see cref="ScriptedRun.Taking"/> is each response's <c>in_progress</c> time;
+/// do not expire): the turn replies instead; <see cref="ScriptedRun.WithImageFile"/>,
+/// <see cref="ScriptedRun.SearchFiles"/>, <see cref="ScriptedRun.RunCode(string, string?, bool)"/> and
+/// <see cref="ScriptedRun.WithGeneratedFile"/> do not apply (output messages hold text only; hosted tools are not
+/// emulated on Responses). <see cref="ScriptedRun.Taking"/> is each response's <c>in_progress</c> time;
 /// <see cref="ScriptedRun.CutStreamAfter"/> and <see cref="ScriptedRun.FailStreamAfter"/> apply to the stream of each
 /// request that creates a response of the turn (a stream resumed with <c>GET …?stream=true</c> is never cut), the error
 /// being the Responses <c>error</c> event <c>{"type":"error","sequence_number",code,message,param}</c>.
@@ -64,6 +66,14 @@ namespace Assistants.Kit.Testing;
 /// calls; <c>total_tokens</c> their sum. <see cref="ScriptedRun.WithUsage"/> applies to every response of the turn
 /// (<c>input_tokens_details.cached_tokens</c>, <c>output_tokens_details.reasoning_tokens</c>, replaced input / output
 /// tokens). <c>max_output_tokens</c> cuts a reply (the message and the response end <c>incomplete</c>).
+/// </para>
+/// <para>
+/// Built-in tools (Assistants runs): <see cref="ScriptedRun.SearchFiles"/> and
+/// <see cref="ScriptedRun.RunCode(string, string?, bool)"/> add <c>file_search</c> / <c>code_interpreter</c> steps that the
+/// emulator runs itself, in the order added, each a model step of its own before the function rounds and the reply; the
+/// reply cites the search results and shows the code's image and generated files. Their usage follows the same formula
+/// (completion tokens over the query or the code). <see cref="FailFileProcessing(string, string, string?)"/> scripts
+/// files that fail when a vector store processes them.
 /// </para>
 /// <para>Scripts are not persisted with <see cref="AssistantsEmulatorOptions.StatePath"/>; register them again after a restart.</para>
 /// </remarks>
@@ -79,6 +89,7 @@ public sealed class EmulatorScript
     private readonly Lock _sync = new();
     private readonly Dictionary<int, ScriptedRun> _byOrdinal = [];
     private readonly List<ScriptedRun> _rules = [];
+    private readonly List<(Func<string, bool> Matches, string Code, string Message)> _fileFailures = [];
     private ScriptedRun? _default;
 
     internal EmulatorScript()
@@ -156,15 +167,71 @@ public sealed class EmulatorScript
         return run;
     }
 
-    /// <summary>Removes every rule; runs created afterwards get the built-in behaviour.</summary>
+    /// <summary>
+    /// Makes every file named <paramref name="fileName"/> (case-insensitive) fail when it is processed in a vector store:
+    /// the vector store file ends <c>failed</c> with <c>last_error</c> = { <paramref name="code"/>, message }.
+    /// Without a rule, a file fails only when file search does not read its extension (<c>unsupported_file</c>) or it is
+    /// empty (<c>invalid_file</c>).
+    /// </summary>
+    /// <param name="fileName">The file name as uploaded.</param>
+    /// <param name="code">The error code: <c>invalid_file</c> (default), <c>unsupported_file</c> or <c>server_error</c>.</param>
+    /// <param name="message">The error message; a realistic default per code when omitted.</param>
+    /// <returns>This script.</returns>
+    public EmulatorScript FailFileProcessing(string fileName, string code = "invalid_file", string? message = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(fileName);
+        return FailFileProcessing(name => string.Equals(name, fileName, StringComparison.OrdinalIgnoreCase), code, message);
+    }
+
+    /// <summary>Makes every file whose name matches <paramref name="fileName"/> fail when it is processed in a vector store.</summary>
+    /// <param name="fileName">Decides from the file name as uploaded.</param>
+    /// <param name="code">The error code: <c>invalid_file</c> (default), <c>unsupported_file</c> or <c>server_error</c>.</param>
+    /// <param name="message">The error message; a realistic default per code when omitted.</param>
+    /// <returns>This script.</returns>
+    public EmulatorScript FailFileProcessing(Func<string, bool> fileName, string code = "invalid_file", string? message = null)
+    {
+        ArgumentNullException.ThrowIfNull(fileName);
+        ArgumentException.ThrowIfNullOrEmpty(code);
+        message ??= code switch
+        {
+            "unsupported_file" => "The file type is not supported.",
+            "server_error" => "The server had an error while processing the file.",
+            _ => "The file could not be parsed.",
+        };
+        lock (_sync)
+        {
+            _fileFailures.Add((fileName, code, message));
+        }
+
+        return this;
+    }
+
+    /// <summary>Removes every rule (runs and files); what is created afterwards gets the built-in behaviour.</summary>
     public void Clear()
     {
         lock (_sync)
         {
             _byOrdinal.Clear();
             _rules.Clear();
+            _fileFailures.Clear();
             _default = null;
         }
+    }
+
+    internal (string Code, string Message)? FileFailure(string fileName)
+    {
+        lock (_sync)
+        {
+            foreach (var (matches, code, message) in _fileFailures)
+            {
+                if (matches(fileName))
+                {
+                    return (code, message);
+                }
+            }
+        }
+
+        return null;
     }
 
     internal ScriptedRun? Match(EmulatorRunContext context)
@@ -221,10 +288,13 @@ public sealed class ScriptedRun
 {
     private readonly List<Func<EmulatorRunContext, IEnumerable<(string Name, string Arguments)>>> _rounds = [];
     private readonly List<(string Text, string FileId, EmulatorAnnotationKind Kind)> _annotations = [];
+    private readonly List<BuiltInStep> _builtInSteps = [];
 
     internal ScriptedRun()
     {
     }
+
+    internal IReadOnlyList<BuiltInStep> BuiltInSteps => _builtInSteps;
 
     internal Func<EmulatorRunContext, bool>? Predicate { get; init; }
 
@@ -331,6 +401,76 @@ public sealed class ScriptedRun
     {
         ArgumentException.ThrowIfNullOrEmpty(fileId);
         ImageFileId = fileId;
+        return this;
+    }
+
+    /// <summary>
+    /// Adds a <c>file_search</c> step, run by the emulator before the function rounds and the reply: a deterministic
+    /// keyword search (see <see cref="AssistantsEmulator"/>) over the completed files of the vector stores of the
+    /// assistant and the thread and the files attached to the thread's messages for file search. The step's
+    /// <c>results</c> carry each chunk's text when the run was created with the <c>include[]</c> that asks for it (the
+    /// official .NET client always does). The reply then cites the top <paramref name="citations"/> results: a marker
+    /// <c>【{step}:{result}†{file name}】</c> each, before the reply's final period, with a <c>file_citation</c>
+    /// annotation. The run needs the <c>file_search</c> tool; without it the run fails with a message that says so.
+    /// </summary>
+    /// <param name="query">What to search for; the latest user message when <see langword="null"/>.</param>
+    /// <param name="citations">How many of the top results the reply cites (0 for none).</param>
+    /// <param name="maxResults">The most results; the tool's <c>max_num_results</c> (default 20) when <see langword="null"/>.</param>
+    /// <returns>This instance.</returns>
+    public ScriptedRun SearchFiles(string? query = null, int citations = 1, int? maxResults = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(citations);
+        if (maxResults is { } max)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(max, 1, nameof(maxResults));
+        }
+
+        _builtInSteps.Add(new BuiltInStep { FileSearch = true, Query = query, Citations = citations, MaxResults = maxResults });
+        return this;
+    }
+
+    /// <summary>
+    /// Adds a <c>code_interpreter</c> step, run by the emulator before the function rounds and the reply, with
+    /// <paramref name="input"/> as its code and <paramref name="logs"/> as its logs output; with
+    /// <paramref name="image"/> it also produces a PNG chart (a file with purpose <c>assistants_output</c>, downloadable
+    /// from <c>/files/{id}/content</c>) that the step shows as an <c>image</c> output and the reply as an
+    /// <c>image_file</c> part. The run needs the <c>code_interpreter</c> tool.
+    /// </summary>
+    /// <param name="input">The code.</param>
+    /// <param name="logs">What the code printed; no logs output when <see langword="null"/>.</param>
+    /// <param name="image">Whether the code produced a chart.</param>
+    /// <returns>This instance.</returns>
+    public ScriptedRun RunCode(string input, string? logs = null, bool image = false) =>
+        RunCode(input, logs, image ? EmulatorImages.Chart() : null);
+
+    /// <summary>Adds a <c>code_interpreter</c> step that produces the given PNG image (see <see cref="RunCode(string, string?, bool)"/>).</summary>
+    /// <param name="input">The code.</param>
+    /// <param name="logs">What the code printed; no logs output when <see langword="null"/>.</param>
+    /// <param name="imagePng">The image's bytes; no image when <see langword="null"/>.</param>
+    /// <returns>This instance.</returns>
+    public ScriptedRun RunCode(string input, string? logs, byte[]? imagePng)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        _builtInSteps.Add(new BuiltInStep { Input = input, Logs = logs, ImagePng = imagePng });
+        return this;
+    }
+
+    /// <summary>
+    /// Makes the last <see cref="RunCode(string, string?, bool)"/> step write a file: it is stored with purpose
+    /// <c>assistants_output</c> and the reply links it as <c>[fileName](sandbox:/mnt/data/fileName)</c> with a
+    /// <c>file_path</c> annotation on the sandbox path, as the service does.
+    /// </summary>
+    /// <param name="fileName">The file's name in the sandbox.</param>
+    /// <param name="content">Its content (UTF-8).</param>
+    /// <returns>This instance.</returns>
+    /// <exception cref="InvalidOperationException">No <c>RunCode</c> step was added before.</exception>
+    public ScriptedRun WithGeneratedFile(string fileName, string content)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(fileName);
+        ArgumentNullException.ThrowIfNull(content);
+        var step = _builtInSteps.LastOrDefault(s => !s.FileSearch)
+            ?? throw new InvalidOperationException("WithGeneratedFile needs a RunCode step before it.");
+        step.Files.Add((fileName, System.Text.Encoding.UTF8.GetBytes(content)));
         return this;
     }
 
@@ -521,7 +661,17 @@ public sealed class EmulatorRunContext
 
     /// <summary>Gets how many tool rounds were issued so far in this run (or turn).</summary>
     public int ToolRounds { get; internal init; }
+
+    /// <summary>Gets the results of the run's file search steps so far, best first per step (Assistants runs).</summary>
+    public IReadOnlyList<EmulatorFileSearchResult> FileSearchResults { get; internal init; } = [];
 }
+
+/// <summary>A result of a scripted file search: the chunk of a file that matched, and its score.</summary>
+/// <param name="FileId">The file's ID.</param>
+/// <param name="FileName">The file's name.</param>
+/// <param name="Score">The share of the query's terms the chunk contains (0–1).</param>
+/// <param name="Text">The chunk's text.</param>
+public sealed record EmulatorFileSearchResult(string FileId, string FileName, double Score, string Text);
 
 /// <summary>Which API a scripted run or turn is served through.</summary>
 public enum EmulatorProtocol
@@ -555,6 +705,26 @@ public sealed class EmulatorToolCall
 
     /// <summary>Gets the submitted output, or <see langword="null"/> while none was submitted.</summary>
     public string? Output { get; }
+}
+
+/// <summary>A scripted built-in tool step: a file search, or a code interpreter call.</summary>
+internal sealed class BuiltInStep
+{
+    public bool FileSearch { get; init; }
+
+    public string? Query { get; init; }
+
+    public int Citations { get; init; }
+
+    public int? MaxResults { get; init; }
+
+    public string Input { get; init; } = "";
+
+    public string? Logs { get; init; }
+
+    public byte[]? ImagePng { get; init; }
+
+    public List<(string FileName, byte[] Content)> Files { get; } = [];
 }
 
 internal enum ScriptedOutcome

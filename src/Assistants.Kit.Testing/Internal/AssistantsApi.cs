@@ -23,12 +23,14 @@ internal sealed class AssistantsApi : IApiSurface
     private readonly EmulatorStore _store;
     private readonly RunEngine _engine;
     private readonly AssistantsEmulatorOptions _options;
+    private readonly VectorStoreEngine _files;
 
-    public AssistantsApi(EmulatorStore store, RunEngine engine, AssistantsEmulatorOptions options)
+    public AssistantsApi(EmulatorStore store, RunEngine engine, AssistantsEmulatorOptions options, VectorStoreEngine files)
     {
         _store = store;
         _engine = engine;
         _options = options;
+        _files = files;
     }
 
     public void Register(RouteTable routes)
@@ -79,7 +81,7 @@ internal sealed class AssistantsApi : IApiSurface
         var responseFormat = body.Has("response_format") ? Normalize.ResponseFormat(body, "response_format") : null;
         lock (_store.Sync)
         {
-            var resources = Normalize.ToolResources(body.Object("tool_resources"), _store);
+            var resources = Normalize.ToolResources(body.Object("tool_resources"), _store, _files);
             Normalize.AddToolDefaults(tools, resources);
             var assistant = new AssistantRecord
             {
@@ -129,7 +131,7 @@ internal sealed class AssistantsApi : IApiSurface
         lock (_store.Sync)
         {
             var assistant = FindAssistant(request["assistant_id"]);
-            var resources = body.Has("tool_resources") ? Normalize.ToolResources(body.Object("tool_resources"), _store) : null;
+            var resources = body.Has("tool_resources") ? Normalize.ToolResources(body.Object("tool_resources"), _store, _files) : null;
             assistant.Model = model ?? assistant.Model;
             assistant.Name = name ?? assistant.Name;
             assistant.Description = description ?? assistant.Description;
@@ -186,7 +188,7 @@ internal sealed class AssistantsApi : IApiSurface
         body.AllowOnly("messages", "tool_resources", "metadata");
         var messages = body.Objects("messages").Select(Normalize.Message).ToList();
         var metadata = body.Metadata();
-        var resources = Normalize.ToolResources(body.Object("tool_resources"), _store);
+        var resources = Normalize.ToolResources(body.Object("tool_resources"), _store, _files);
         var now = EmulatorStore.Seconds(_store.Now);
         var thread = new ThreadRecord
         {
@@ -224,7 +226,7 @@ internal sealed class AssistantsApi : IApiSurface
             var thread = FindThread(request["thread_id"]);
             if (body.Has("tool_resources"))
             {
-                thread.ToolResources = Normalize.ToolResources(body.Object("tool_resources"), _store);
+                thread.ToolResources = Normalize.ToolResources(body.Object("tool_resources"), _store, _files);
             }
 
             thread.Metadata = metadata ?? thread.Metadata;
@@ -371,6 +373,7 @@ internal sealed class AssistantsApi : IApiSurface
             }
 
             var run = NewRun(thread, assistant, options, [], now);
+            run.IncludeFileSearchContent = IncludesFileSearchContent(request);
             return RunResult(thread, run, options.Stream, prefix: null);
         }
     }
@@ -395,10 +398,11 @@ internal sealed class AssistantsApi : IApiSurface
                     "invalid_thread");
             }
 
-            var runResources = Normalize.ToolResources(body.Object("tool_resources"), _store);
+            var runResources = Normalize.ToolResources(body.Object("tool_resources"), _store, _files);
             var thread = CreateThreadCore(threadBody);
             var now = _store.Now;
             var run = NewRun(thread, assistant, options, runResources, now);
+            run.IncludeFileSearchContent = IncludesFileSearchContent(request);
             return RunResult(thread, run, options.Stream, prefix: new SseEvent("thread.created", Render.Thread(thread, withDefaults: true).ToJsonString()));
         }
     }
@@ -562,7 +566,8 @@ internal sealed class AssistantsApi : IApiSurface
         lock (_store.Sync)
         {
             var (_, run) = FindRun(request);
-            return ApiResult.Ok(query.Page(run.Steps, s => s.Id, s => Render.Step(run, s, stream: false)));
+            var include = IncludesFileSearchContent(request);
+            return ApiResult.Ok(query.Page(run.Steps, s => s.Id, s => Render.Step(run, s, stream: false, include)));
         }
     }
 
@@ -572,7 +577,7 @@ internal sealed class AssistantsApi : IApiSurface
         {
             var (_, run) = FindRun(request);
             var step = run.Steps.Find(s => s.Id == request["step_id"]) ?? throw ApiException.NotFound("run step", request["step_id"]);
-            return ApiResult.Ok(Render.Step(run, step, stream: false));
+            return ApiResult.Ok(Render.Step(run, step, stream: false, IncludesFileSearchContent(request)));
         }
     }
 
@@ -608,6 +613,11 @@ internal sealed class AssistantsApi : IApiSurface
 
         return result;
     }
+
+    /// <summary>Whether the request asks for file search results' text (<c>include[]=step_details.tool_calls[*].file_search.results[*].content</c>).</summary>
+    private static bool IncludesFileSearchContent(ApiRequest request) =>
+        request.Query.TryGetValue("include[]", out var values)
+        && values.Any(v => v is not null && v.Contains("file_search.results[*].content", StringComparison.Ordinal));
 
     private static string? ReasoningEffort(JsonBody body) =>
         body.Enum("reasoning_effort", "none", "minimal", "low", "medium", "high", "xhigh", "max");

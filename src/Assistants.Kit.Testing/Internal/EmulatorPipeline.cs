@@ -62,9 +62,11 @@ internal sealed partial class EmulatorPipeline
         }
 
         string body;
+        byte[] rawBody;
         try
         {
-            body = await ReadBodyAsync(request, context.RequestAborted).ConfigureAwait(false);
+            rawBody = await ReadBodyAsync(request, context.RequestAborted).ConfigureAwait(false);
+            body = Encoding.UTF8.GetString(rawBody);
         }
         catch (BadHttpRequestException)
         {
@@ -106,7 +108,7 @@ internal sealed partial class EmulatorPipeline
                 }
             }
 
-            var result = Dispatch(context, method, path, fullPath, body);
+            var result = Dispatch(context, method, path, fullPath, body, rawBody);
             await PersistAsync().ConfigureAwait(false);
             if (fault?.Action == FaultAction.CommitThenDrop)
             {
@@ -144,7 +146,7 @@ internal sealed partial class EmulatorPipeline
     }
 
     /// <summary>Everything that produces the answer: authentication, the beta header, routing and the handler.</summary>
-    private ApiResult Dispatch(HttpContext context, string method, string path, string fullPath, string body)
+    private ApiResult Dispatch(HttpContext context, string method, string path, string fullPath, string body, byte[] rawBody)
     {
         try
         {
@@ -167,6 +169,8 @@ internal sealed partial class EmulatorPipeline
                 Route = values,
                 Query = context.Request.Query,
                 Body = body,
+                RawBody = rawBody,
+                ContentType = context.Request.ContentType,
             };
             return handler(apiRequest);
         }
@@ -311,6 +315,12 @@ internal sealed partial class EmulatorPipeline
 
     private static async Task WriteJsonAsync(HttpContext context, RecordedRequest record, ApiResult result)
     {
+        if (result.Content is { } content)
+        {
+            await WriteContentAsync(context, record, result, content).ConfigureAwait(false);
+            return;
+        }
+
         var json = (result.Body ?? new JsonObject()).ToJsonString();
         record.StatusCode = result.Status;
         record.ResponseBody = json;
@@ -326,6 +336,19 @@ internal sealed partial class EmulatorPipeline
         var bytes = Encoding.UTF8.GetBytes(json);
         response.ContentLength = bytes.Length;
         await response.Body.WriteAsync(bytes, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>Writes a binary body (a file's content): the bytes, their type and length; the log notes the size only.</summary>
+    private static async Task WriteContentAsync(HttpContext context, RecordedRequest record, ApiResult result, byte[] content)
+    {
+        record.StatusCode = result.Status;
+        record.ResponseBody = Invariant($"({content.Length} bytes of {result.ContentType})");
+        var response = context.Response;
+        response.StatusCode = result.Status;
+        AddStandardHeaders(response);
+        response.ContentType = result.ContentType ?? "application/octet-stream";
+        response.ContentLength = content.Length;
+        await response.Body.WriteAsync(content, context.RequestAborted).ConfigureAwait(false);
     }
 
     /// <summary>Polls a pending result until it is ready, waiting on the emulator's clock in between.</summary>
@@ -470,10 +493,12 @@ internal sealed partial class EmulatorPipeline
         response.Headers["x-request-id"] = "req_" + RandomNumberGenerator.GetHexString(32, lowercase: true);
     }
 
-    private static async Task<string> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    /// <summary>The raw body (a multipart upload is binary); handlers that take JSON see it decoded as UTF-8.</summary>
+    private static async Task<byte[]> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
     {
-        using var reader = new StreamReader(request.Body, Encoding.UTF8, detectEncodingFromByteOrderMarks: false);
-        return await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
+        using var buffer = new MemoryStream();
+        await request.Body.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+        return buffer.ToArray();
     }
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Error, Message = "The emulator failed on {Method} {Path}; answering 500.")]

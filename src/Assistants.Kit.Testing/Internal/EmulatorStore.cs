@@ -54,6 +54,19 @@ internal sealed class EmulatorStore
         }
     }
 
+    /// <summary>An ID of <paramref name="length"/> random alphanumerics after the prefix (files: <c>file-</c> and 22), never one handed out before.</summary>
+    public string NewAlphanumericId(string prefix, int length)
+    {
+        while (true)
+        {
+            var id = prefix + RandomNumberGenerator.GetString(IdAlphabet, length);
+            if (Data.IssuedIds.Add(id))
+            {
+                return id;
+            }
+        }
+    }
+
     /// <summary>
     /// An ID shaped like the Responses surface's (<c>resp_</c>, <c>msg_</c>, <c>fc_</c>: 50 hex digits; <c>conv_</c>: 48),
     /// random, never one handed out before.

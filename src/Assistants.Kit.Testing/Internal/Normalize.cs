@@ -85,9 +85,9 @@ internal static partial class Normalize
 
     /// <summary>
     /// Normalises <c>tool_resources</c>: <c>code_interpreter.file_ids</c> is echoed; <c>file_search.vector_stores</c>
-    /// (inline creation) becomes <c>vector_store_ids</c> with a new ID per store, as the real service does.
+    /// (inline creation) becomes <c>vector_store_ids</c> with a new store per entry, as the real service does.
     /// </summary>
-    public static JsonObject ToolResources(JsonBody? resources, EmulatorStore store)
+    public static JsonObject ToolResources(JsonBody? resources, EmulatorStore store, VectorStoreEngine? files = null)
     {
         var result = new JsonObject();
         if (resources is null)
@@ -109,9 +109,23 @@ internal static partial class Normalize
             foreach (var vectorStore in search.Objects("vector_stores", 1))
             {
                 vectorStore.AllowOnly("file_ids", "chunking_strategy", "metadata");
-                StringArray(vectorStore, "file_ids", 10000);
-                vectorStore.Metadata();
-                ids.Add(store.NewVectorStoreId());
+                var fileIds = StringArray(vectorStore, "file_ids", 10000);
+                var chunking = VectorStoreEngine.Chunking(vectorStore.Object("chunking_strategy"));
+                var metadata = vectorStore.Metadata();
+                if (files is null)
+                {
+                    ids.Add(store.NewVectorStoreId());
+                    continue;
+                }
+
+                // A real store with the files the emulator knows (files uploaded elsewhere, as in replayed recordings, are left out).
+                var created = files.Create(null, null, metadata, null);
+                foreach (var fileId in fileIds.Select(f => (string)f!).Where(store.Data.Files.ContainsKey))
+                {
+                    files.AddFile(created, fileId, [], (JsonObject)chunking.DeepClone(), null);
+                }
+
+                ids.Add(created.Id);
             }
 
             result["file_search"] = new JsonObject { ["vector_store_ids"] = ids };

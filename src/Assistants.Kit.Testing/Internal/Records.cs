@@ -30,6 +30,12 @@ internal sealed class StateData
     /// <summary>Which turn issued each function call (<c>call_id</c> → turn ID).</summary>
     public Dictionary<string, string> CallTurns { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>Uploaded and generated files by ID.</summary>
+    public Dictionary<string, FileRecord> Files { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Vector stores by ID.</summary>
+    public Dictionary<string, VectorStoreRecord> VectorStores { get; set; } = new(StringComparer.Ordinal);
+
     /// <summary>Every ID ever handed out (deleted objects included), so that a restarted emulator never reuses one.</summary>
     public HashSet<string> IssuedIds { get; set; } = new(StringComparer.Ordinal);
 }
@@ -84,6 +90,13 @@ internal sealed class MessageRecord
 internal sealed class ToolCallRecord
 {
     public string Id { get; set; } = "";
+
+    /// <summary><c>function</c>, or a built-in tool the emulator runs itself: <c>file_search</c>, <c>code_interpreter</c>.</summary>
+    public string Type { get; set; } = "function";
+
+    /// <summary>A built-in call's details as rendered in a run step (<c>file_search</c> / <c>code_interpreter</c> object).</summary>
+    public JsonObject? Details { get; set; }
+
     public string Name { get; set; } = "";
     public string Arguments { get; set; } = "";
     public string? Output { get; set; }
@@ -188,6 +201,18 @@ internal sealed class RunRecord
     /// <summary>How many scripted tool rounds have been issued so far.</summary>
     public int RoundsIssued { get; set; }
 
+    /// <summary>How many scripted built-in tool steps (file search, code interpreter) have run so far.</summary>
+    public int BuiltInStepsRun { get; set; }
+
+    /// <summary>Whether run steps show file search results' text (the run was created with the <c>include[]</c> that asks for it).</summary>
+    public bool IncludeFileSearchContent { get; set; }
+
+    /// <summary>What the built-in steps add to the reply: citations of search results, links to generated files.</summary>
+    public List<ReplyAnnotationRecord> ReplyAnnotations { get; set; } = [];
+
+    /// <summary>Images code interpreter steps produced (shown as <c>image_file</c> parts of the reply).</summary>
+    public List<string> OutputImageIds { get; set; } = [];
+
     /// <summary>Calls of a scripted round that still wait to be issued (parallel_tool_calls = false issues one per round).</summary>
     public List<ToolCallRecord> QueuedCalls { get; set; } = [];
 
@@ -236,3 +261,18 @@ internal static class RunStatus
 
 /// <summary>One server-sent event: its name and its (already rendered) data.</summary>
 internal readonly record struct SseEvent(string Name, string Data);
+
+/// <summary>An annotation a built-in step adds to the reply: a citation marker, or the sandbox link of a generated file.</summary>
+internal sealed class ReplyAnnotationRecord
+{
+    /// <summary><c>file_citation</c> or <c>file_path</c>.</summary>
+    public string Kind { get; set; } = "file_citation";
+
+    /// <summary>The citation marker, or the sandbox path (<c>sandbox:/mnt/data/name</c>).</summary>
+    public string Text { get; set; } = "";
+
+    public string FileId { get; set; } = "";
+
+    /// <summary>For a generated file: the file's name (the link's label).</summary>
+    public string? FileName { get; set; }
+}

@@ -110,7 +110,9 @@ internal static class Render
     /// A run step. In REST responses the real service shows <c>expires_at: null</c> once the step has ended; in stream
     /// events it keeps the run's deadline.
     /// </summary>
-    public static JsonObject Step(RunRecord run, StepRecord s, bool stream)
+    /// <remarks>File search results carry their text when <paramref name="includeContent"/> says so (REST: the request's
+    /// <c>include[]</c>), or, when it is null, when the run was created asking for it.</remarks>
+    public static JsonObject Step(RunRecord run, StepRecord s, bool stream, bool? includeContent = null)
     {
         JsonObject details;
         if (s.Type == "message_creation")
@@ -129,6 +131,12 @@ internal static class Render
                 var call = run.ToolCalls.Find(c => c.Id == callId);
                 if (call is null)
                 {
+                    continue;
+                }
+
+                if (call.Type != "function")
+                {
+                    calls.Add(BuiltInSteps.Render(call, includeContent ?? run.IncludeFileSearchContent));
                     continue;
                 }
 

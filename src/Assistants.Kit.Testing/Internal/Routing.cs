@@ -19,6 +19,12 @@ internal sealed class ApiRequest
 
     public required string Body { get; init; }
 
+    /// <summary>The body's bytes (a multipart upload); <see cref="Body"/> is them decoded as UTF-8.</summary>
+    public byte[] RawBody { get; init; } = [];
+
+    /// <summary>The request's <c>Content-Type</c>.</summary>
+    public string? ContentType { get; init; }
+
     public JsonBody Json => _json ??= JsonBody.Parse(Body);
 
     public string this[string routeValue] => Route[routeValue];
@@ -34,6 +40,12 @@ internal sealed class ApiResult
     public Dictionary<string, string> Headers { get; } = new(StringComparer.OrdinalIgnoreCase);
 
     public StreamPlan? Stream { get; init; }
+
+    /// <summary>A binary body (a file's content) instead of JSON.</summary>
+    public byte[]? Content { get; init; }
+
+    /// <summary>The type of <see cref="Content"/>.</summary>
+    public string? ContentType { get; init; }
 
     /// <summary>
     /// Polled under the state lock until it returns a result: what a blocking call (a foreground response that takes

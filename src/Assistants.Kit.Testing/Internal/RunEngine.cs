@@ -26,13 +26,15 @@ internal sealed partial class RunEngine
     private readonly AssistantsEmulatorOptions _options;
     private readonly EmulatorScript _script;
     private readonly ILogger _logger;
+    private readonly VectorStoreEngine _files;
 
-    public RunEngine(EmulatorStore store, AssistantsEmulatorOptions options, EmulatorScript script, ILogger logger)
+    public RunEngine(EmulatorStore store, AssistantsEmulatorOptions options, EmulatorScript script, ILogger logger, VectorStoreEngine files)
     {
         _store = store;
         _options = options;
         _script = script;
         _logger = logger;
+        _files = files;
     }
 
     public static int Tokens(int chars) => (chars + 3) / 4;
@@ -181,10 +183,11 @@ internal sealed partial class RunEngine
     public EmulatorRunContext CreateContext(ThreadRecord thread, RunRecord run)
     {
         var userMessages = thread.Messages.Where(m => m.Role == "user").Select(TextOf).ToList();
-        var calls = run.ToolCalls.Select(c => new EmulatorToolCall(c.Id, c.Name, c.Arguments, c.Output)).ToList();
+        var functionCalls = run.ToolCalls.Where(c => c.Type == "function").ToList();
+        var calls = functionCalls.Select(c => new EmulatorToolCall(c.Id, c.Name, c.Arguments, c.Output)).ToList();
         var byName = new Dictionary<string, string>(StringComparer.Ordinal);
         var byId = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var call in run.ToolCalls)
+        foreach (var call in functionCalls)
         {
             if (call.Output is not null)
             {
@@ -219,6 +222,7 @@ internal sealed partial class RunEngine
             ToolOutputs = byName,
             ToolOutputsByCallId = byId,
             ToolRounds = run.RoundsIssued,
+            FileSearchResults = BuiltInSteps.SearchResults(run),
         };
     }
 
@@ -247,6 +251,14 @@ internal sealed partial class RunEngine
             }
 
             var toolsAllowed = (run.ToolChoice as JsonValue)?.ToString() != "none";
+            if (plan is not null && toolsAllowed && run.BuiltInStepsRun < plan.BuiltInSteps.Count)
+            {
+                var builtIn = plan.BuiltInSteps[run.BuiltInStepsRun];
+                run.BuiltInStepsRun++;
+                RunBuiltInStep(thread, run, builtIn, at);
+                return;
+            }
+
             while (plan is not null && toolsAllowed && run.RoundsIssued < plan.Rounds.Count)
             {
                 var round = plan.Rounds[run.RoundsIssued];
@@ -362,6 +374,7 @@ internal sealed partial class RunEngine
             ? factory(context) ?? ""
             : EmulatorScript.DefaultReply(context.LatestUserMessage, context.EarlierUserMessageCount);
         var annotations = new List<(string Text, string FileId, EmulatorAnnotationKind Kind, int Start)>();
+        text = BuiltInSteps.Annotate(text, run.ReplyAnnotations, annotations);
         foreach (var (annotated, fileId, kind) in plan?.Annotations ?? [])
         {
             var start = text.IndexOf(annotated, StringComparison.Ordinal);
@@ -407,7 +420,8 @@ internal sealed partial class RunEngine
 
         annotations.RemoveAll(a => a.Start + a.Text.Length > text.Length);
         var usage = new UsageRecord { PromptTokens = prompt, CompletionTokens = completion };
-        CreateReply(thread, run, text, annotations, plan?.ImageFileId, usage, incomplete, at);
+        IReadOnlyList<string> images = plan?.ImageFileId is { } scriptedImage ? [.. run.OutputImageIds, scriptedImage] : run.OutputImageIds;
+        CreateReply(thread, run, text, annotations, images, usage, incomplete, at);
     }
 
     private void CreateReply(
@@ -415,7 +429,7 @@ internal sealed partial class RunEngine
         RunRecord run,
         string text,
         List<(string Text, string FileId, EmulatorAnnotationKind Kind, int Start)> annotations,
-        string? imageFileId,
+        IReadOnlyList<string> imageFileIds,
         UsageRecord usage,
         string? incompleteReason,
         DateTimeOffset at)
@@ -499,15 +513,15 @@ internal sealed partial class RunEngine
                 ["text"] = new JsonObject { ["value"] = text, ["annotations"] = annotationArray },
             },
         };
-        if (imageFileId is not null)
+        foreach (var imageFileId in imageFileIds)
         {
-            content.Add(new JsonObject { ["type"] = "image_file", ["image_file"] = new JsonObject { ["file_id"] = imageFileId } });
             EmitMessageDelta(run, message, new JsonObject
             {
-                ["index"] = 1,
+                ["index"] = content.Count,
                 ["type"] = "image_file",
                 ["image_file"] = new JsonObject { ["file_id"] = imageFileId },
             });
+            content.Add(new JsonObject { ["type"] = "image_file", ["image_file"] = new JsonObject { ["file_id"] = imageFileId } });
         }
 
         message.Content = content;

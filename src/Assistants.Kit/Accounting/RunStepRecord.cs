@@ -47,11 +47,24 @@ public enum RunStepToolCallKind
     Other,
 }
 
-/// <summary>A tool call made in a run step.</summary>
+/// <summary>A tool call made in a run step, with what the built-in tools returned.</summary>
 /// <param name="Id">The tool call ID.</param>
 /// <param name="Kind">The kind of tool.</param>
 /// <param name="Name">The function name, for <see cref="RunStepToolCallKind.Function"/>; the tool type otherwise.</param>
-public sealed record RunStepToolCall(string Id, RunStepToolCallKind Kind, string? Name = null);
+public sealed record RunStepToolCall(string Id, RunStepToolCallKind Kind, string? Name = null)
+{
+    /// <summary>Gets the results of a file search call (with their text: the kit's client asks for it with <c>include[]</c>).</summary>
+    public IReadOnlyList<FileSearchResult> FileSearchResults { get; init; } = [];
+
+    /// <summary>Gets the code a code interpreter call ran.</summary>
+    public string? CodeInterpreterInput { get; init; }
+
+    /// <summary>Gets the logs of a code interpreter call.</summary>
+    public IReadOnlyList<string> CodeInterpreterLogs { get; init; } = [];
+
+    /// <summary>Gets the image files a code interpreter call produced (download them with <c>AssistantFiles</c>).</summary>
+    public IReadOnlyList<string> CodeInterpreterImageFileIds { get; init; } = [];
+}
 
 /// <summary>
 /// One step of a run (Assistants run step; on Responses, one response of the tool loop), with its usage and latency.

@@ -23,5 +23,12 @@ public sealed record AssistantMessage(
 /// <param name="FileId">The cited or generated file's ID.</param>
 /// <param name="StartIndex">The start of <paramref name="Text"/> in the message text.</param>
 /// <param name="EndIndex">The end of <paramref name="Text"/> in the message text.</param>
-/// <param name="Quote">The quoted text of a citation, when the server sends it.</param>
-public sealed record MessageAnnotation(string Kind, string Text, string? FileId, int StartIndex, int EndIndex, string? Quote = null);
+/// <param name="Quote">
+/// The quoted text of a citation: the server's quote when it sends one, otherwise the file search result the citation
+/// points at (the kit matches citations to the run's file search results; needs the step log or a stream).
+/// </param>
+/// <param name="FileName">
+/// The cited or generated file's name, when known: from the citation marker (<c>【4:0†notes.md】</c>), the file search
+/// results, or the sandbox path of a generated file (<c>sandbox:/mnt/data/chart.png</c>).
+/// </param>
+public sealed record MessageAnnotation(string Kind, string Text, string? FileId, int StartIndex, int EndIndex, string? Quote = null, string? FileName = null);

@@ -30,6 +30,12 @@ public sealed class RunOptions
     /// <summary>Gets or sets the names of the function tools this run may call (a subset of the assistant's); <see langword="null"/> = all.</summary>
     public IList<string>? ToolNames { get; set; }
 
+    /// <summary>
+    /// Gets files attached to this run's user message, each for <c>file_search</c> and/or <c>code_interpreter</c>
+    /// (Assistants protocol; upload them with <see cref="AssistantFiles"/> first).
+    /// </summary>
+    public IList<MessageAttachment> Attachments { get; } = new List<MessageAttachment>();
+
     /// <summary>Gets metadata stored on the run (the kit adds its own <c>kit_*</c> keys).</summary>
     public IDictionary<string, string> Metadata { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 

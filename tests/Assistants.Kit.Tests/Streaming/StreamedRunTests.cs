@@ -382,7 +382,8 @@ public sealed class StreamedRunTests
         var message = Assert.Single(events.OfType<MessageCompletedEvent>()).Message;
         Assert.Equal("See the notes【4:0†notes.txt】 and the chart.", message.Text);
         var annotation = Assert.Single(message.Annotations);
-        Assert.Equal(new MessageAnnotation("file_citation", "【4:0†notes.txt】", "file-notes", 13, 28), annotation);
+        // The file name comes from the marker; no quote (no file search results in this run to take it from).
+        Assert.Equal(new MessageAnnotation("file_citation", "【4:0†notes.txt】", "file-notes", 13, 28, FileName: "notes.txt"), annotation);
         Assert.Equal(["file-chart"], message.ImageFileIds);
         var kept = Assert.Single(finished.Result!.Messages);
         Assert.Equal((message.Id, message.Text), (kept.Id, kept.Text));

@@ -27,8 +27,12 @@ internal sealed class OpenAIClientProvider
     public OpenAIClientProvider(IHttpClientFactory httpClientFactory, IOptions<AssistantsKitOptions> options, ILoggerFactory? loggerFactory = null)
     {
         var value = options.Value;
-        _client = new Lazy<OpenAIClient>(() => Create(httpClientFactory.CreateClient(KitHttpClient.Name), value, loggerFactory));
-        _uploadClient = new Lazy<OpenAIClient>(() => Create(httpClientFactory.CreateClient(KitHttpClient.UploadName), value, loggerFactory));
+        _client = new Lazy<OpenAIClient>(() => Create(httpClientFactory.CreateClient(KitHttpClient.Name), value, value.Http.NetworkTimeout, loggerFactory));
+
+        // The client's network timeout bounds each attempt up to the response headers, which for an upload includes
+        // sending the body: the upload client gets the upload timeout there too, or a long upload dies at NetworkTimeout.
+        _uploadClient = new Lazy<OpenAIClient>(() => Create(
+            httpClientFactory.CreateClient(KitHttpClient.UploadName), value, Max(value.Http.NetworkTimeout, value.Http.UploadTimeout), loggerFactory));
         Endpoint = ResolveEndpoint(value);
     }
 
@@ -48,14 +52,16 @@ internal sealed class OpenAIClientProvider
 
     internal static Uri ResolveEndpoint(AssistantsKitOptions options) => options.Endpoint ?? AssistantsKitOptions.OpenAIEndpoint;
 
-    private static OpenAIClient Create(HttpClient httpClient, AssistantsKitOptions options, ILoggerFactory? loggerFactory)
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    private static OpenAIClient Create(HttpClient httpClient, AssistantsKitOptions options, TimeSpan networkTimeout, ILoggerFactory? loggerFactory)
     {
         var clientOptions = new OpenAIClientOptions
         {
             Endpoint = ResolveEndpoint(options),
             Transport = new HttpClientPipelineTransport(httpClient, enableLogging: false, loggerFactory),
             RetryPolicy = new ClientRetryPolicy(0),
-            NetworkTimeout = options.Http.NetworkTimeout,
+            NetworkTimeout = networkTimeout,
             UserAgentApplicationId = "assistants-kit",
         };
         if (!string.IsNullOrWhiteSpace(options.OrganizationId))

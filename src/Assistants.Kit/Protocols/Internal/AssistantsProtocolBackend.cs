@@ -5,6 +5,7 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Assistants.Kit.Accounting.Internal;
+using Assistants.Kit.Files.Internal;
 using Assistants.Kit.Http.Internal;
 using Assistants.Kit.Tools.Internal;
 using OpenAI.Assistants;
@@ -111,7 +112,10 @@ internal sealed class AssistantsProtocolBackend : IProtocolBackend
         }
     }
 
-    public Task<AssistantMessage> AddUserMessageAsync(string threadId, string text, string operationId, CancellationToken cancellationToken)
+    public Task<AssistantMessage> AddUserMessageAsync(string threadId, string text, string operationId, CancellationToken cancellationToken) =>
+        AddUserMessageAsync(threadId, text, operationId, [], cancellationToken);
+
+    public Task<AssistantMessage> AddUserMessageAsync(string threadId, string text, string operationId, IReadOnlyList<MessageAttachment> attachments, CancellationToken cancellationToken)
     {
         return _reconciler.ExecuteAsync(
             "Create message",
@@ -121,6 +125,11 @@ internal sealed class AssistantsProtocolBackend : IProtocolBackend
             {
                 var options = new MessageCreationOptions();
                 options.Metadata[WriteReconciler.OperationIdKey] = operationId;
+                foreach (var attachment in attachments)
+                {
+                    options.Attachments.Add(MessageAttachments.ToSdk(attachment));
+                }
+
                 var result = await Client.CreateMessageAsync(threadId, MessageRole.User, [MessageContent.FromText(text)], options, ct).ConfigureAwait(false);
                 return ToMessage(result.Value);
             },
@@ -268,7 +277,13 @@ internal sealed class AssistantsProtocolBackend : IProtocolBackend
                 calls.Add(new Assistants.Kit.RunStepToolCall(
                     call.Id,
                     kind,
-                    kind == Assistants.Kit.RunStepToolCallKind.Function ? call.FunctionName : kind == Assistants.Kit.RunStepToolCallKind.CodeInterpreter ? "code_interpreter" : "file_search"));
+                    kind == Assistants.Kit.RunStepToolCallKind.Function ? call.FunctionName : kind == Assistants.Kit.RunStepToolCallKind.CodeInterpreter ? "code_interpreter" : "file_search")
+                {
+                    FileSearchResults = kind == Assistants.Kit.RunStepToolCallKind.FileSearch ? FileSearchResults(call) : [],
+                    CodeInterpreterInput = kind == Assistants.Kit.RunStepToolCallKind.CodeInterpreter ? call.CodeInterpreterInput : null,
+                    CodeInterpreterLogs = kind == Assistants.Kit.RunStepToolCallKind.CodeInterpreter ? CodeInterpreterLogs(call) : [],
+                    CodeInterpreterImageFileIds = kind == Assistants.Kit.RunStepToolCallKind.CodeInterpreter ? CodeInterpreterImages(call) : [],
+                });
             }
         }
 
@@ -286,6 +301,16 @@ internal sealed class AssistantsProtocolBackend : IProtocolBackend
             step.CreatedAt,
             step.CompletedAt ?? step.FailedAt ?? step.CancelledAt ?? step.ExpiredAt);
     }
+
+    internal static IReadOnlyList<FileSearchResult> FileSearchResults(OpenAI.Assistants.RunStepToolCall call) =>
+        [.. (call.FileSearchResults ?? []).Select(r => new FileSearchResult(
+            r.FileId, r.FileName, r.Score, r.Content is { Count: > 0 } parts ? string.Concat(parts.Select(p => p.Text)) : null))];
+
+    internal static IReadOnlyList<string> CodeInterpreterLogs(OpenAI.Assistants.RunStepToolCall call) =>
+        [.. (call.CodeInterpreterOutputs ?? []).Where(o => o.Logs is not null).Select(o => o.Logs)];
+
+    internal static IReadOnlyList<string> CodeInterpreterImages(OpenAI.Assistants.RunStepToolCall call) =>
+        [.. (call.CodeInterpreterOutputs ?? []).Where(o => o.ImageFileId is not null).Select(o => o.ImageFileId)];
 
     internal static JsonObject AssistantBody(AssistantSpec spec, bool includeModel)
     {
@@ -483,12 +508,14 @@ internal sealed class AssistantsProtocolBackend : IProtocolBackend
                 foreach (var annotation in content.TextAnnotations)
                 {
                     var isCitation = annotation.InputFileId is not null;
+                    var kind = isCitation ? "file_citation" : "file_path";
                     annotations.Add(new MessageAnnotation(
-                        isCitation ? "file_citation" : "file_path",
+                        kind,
                         annotation.TextToReplace,
                         annotation.InputFileId ?? annotation.OutputFileId,
                         annotation.StartIndex,
-                        annotation.EndIndex));
+                        annotation.EndIndex,
+                        FileName: CitationResolver.FileNameOf(kind, annotation.TextToReplace)));
                 }
             }
 

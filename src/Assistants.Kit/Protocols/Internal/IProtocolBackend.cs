@@ -92,6 +92,13 @@ internal interface IProtocolBackend
     /// <summary>Adds a user message carrying <paramref name="operationId"/> in its metadata (reconciled on ambiguous failure).</summary>
     Task<AssistantMessage> AddUserMessageAsync(string threadId, string text, string operationId, CancellationToken cancellationToken);
 
+    /// <summary>Adds a user message with file attachments (Assistants protocol only; without attachments, the overload above).</summary>
+    Task<AssistantMessage> AddUserMessageAsync(string threadId, string text, string operationId, IReadOnlyList<MessageAttachment> attachments, CancellationToken cancellationToken) =>
+        attachments.Count == 0
+            ? AddUserMessageAsync(threadId, text, operationId, cancellationToken)
+            : throw new NotSupportedException(
+                $"Message attachments are an Assistants protocol feature; the {Protocol} protocol has none. Add the files to a vector store and list it in AssistantDefinition.VectorStoreIds instead.");
+
     /// <summary>Finds a user message added earlier with <paramref name="operationId"/> (crash resume); null when it never landed.</summary>
     Task<AssistantMessage?> FindUserMessageAsync(string threadId, string operationId, string text, CancellationToken cancellationToken) =>
         Task.FromResult<AssistantMessage?>(null);

@@ -599,7 +599,8 @@ internal sealed class ResponsesProtocolBackend : IProtocolBackend
                     annotation["filename"]?.GetValue<string>() ?? string.Empty,
                     annotation["file_id"]?.GetValue<string>(),
                     index,
-                    annotation["end_index"]?.GetValue<int>() ?? index));
+                    annotation["end_index"]?.GetValue<int>() ?? index,
+                    FileName: annotation["filename"]?.GetValue<string>()));
             }
         }
 

@@ -8,6 +8,27 @@ internal static class ServerErrors
 {
     public static bool IsNotFound(Exception exception) => exception is ClientResultException { Status: 404 };
 
+    /// <summary>Runs a call on the official client, turning its exceptions into <see cref="AssistantsServerException"/>.</summary>
+    public static async Task<T> TranslateAsync<T>(Func<Task<T>> action, string? apiKey)
+    {
+        try
+        {
+            return await action().ConfigureAwait(false);
+        }
+        catch (ClientResultException ex)
+        {
+            throw Translate(ex, apiKey);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw Transport(ex, apiKey);
+        }
+        catch (Polly.Timeout.TimeoutRejectedException ex)
+        {
+            throw Transport(ex, apiKey);
+        }
+    }
+
     public static AssistantsServerException Translate(ClientResultException exception, string? apiKey)
     {
         string? code = null;

@@ -4,6 +4,7 @@ using Assistants.Kit.Accounting.Internal;
 using Assistants.Kit.Conversations.Internal;
 using Assistants.Kit.Definitions.Internal;
 using Assistants.Kit.Diagnostics.Internal;
+using Assistants.Kit.Files.Internal;
 using Assistants.Kit.Http.Internal;
 using Assistants.Kit.Protocols.Internal;
 using Assistants.Kit.Tools.Internal;
@@ -310,14 +311,14 @@ internal sealed partial class RunEngine
                 AssistantMessage userMessage;
                 try
                 {
-                    userMessage = found ?? await _backend.AddUserMessageAsync(binding.ThreadId, message, messageOperation, cancellationToken).ConfigureAwait(false);
+                    userMessage = found ?? await _backend.AddUserMessageAsync(binding.ThreadId, message, messageOperation, Attachments(runOptions), cancellationToken).ConfigureAwait(false);
                 }
                 catch (ClientResultException ex) when (ex.Status == 404)
                 {
                     // The stored thread is gone on the server: start a new one and keep the old ID in the history.
                     KitLog.ThreadMissing(_logger, binding.ThreadId, conversationKey);
                     binding = await ReplaceThreadAsync(binding, cancellationToken).ConfigureAwait(false);
-                    userMessage = await _backend.AddUserMessageAsync(binding.ThreadId, message, messageOperation, cancellationToken).ConfigureAwait(false);
+                    userMessage = await _backend.AddUserMessageAsync(binding.ThreadId, message, messageOperation, Attachments(runOptions), cancellationToken).ConfigureAwait(false);
                 }
 
                 userMessageId = userMessage.Id;
@@ -1016,6 +1017,7 @@ internal sealed partial class RunEngine
     {
         context.Steps = steps;
         var answered = await AnswerSentOutputsAsync(context, run, cancellationToken).ConfigureAwait(false);
+        messages = CitationResolver.Resolve(messages, steps);
         RunCostSummary? cost = null;
         if (context.Accounting is { } session)
         {
@@ -1232,25 +1234,10 @@ internal sealed partial class RunEngine
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 
+    private static IReadOnlyList<MessageAttachment> Attachments(RunOptions? runOptions) =>
+        runOptions?.Attachments is { Count: > 0 } attachments ? [.. attachments] : [];
+
     private static TokenUsage? Sum(TokenUsage? a, TokenUsage? b) => a is null ? b : b is null ? a : a.Value + b.Value;
 
-    private async Task<T> Translate<T>(Func<Task<T>> action)
-    {
-        try
-        {
-            return await action().ConfigureAwait(false);
-        }
-        catch (ClientResultException ex)
-        {
-            throw ServerErrors.Translate(ex, _options.ApiKey);
-        }
-        catch (HttpRequestException ex)
-        {
-            throw ServerErrors.Transport(ex, _options.ApiKey);
-        }
-        catch (Polly.Timeout.TimeoutRejectedException ex)
-        {
-            throw ServerErrors.Transport(ex, _options.ApiKey);
-        }
-    }
+    private Task<T> Translate<T>(Func<Task<T>> action) => ServerErrors.TranslateAsync(action, _options.ApiKey);
 }

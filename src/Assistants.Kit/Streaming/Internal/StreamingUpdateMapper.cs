@@ -1,4 +1,5 @@
 using System.Text;
+using Assistants.Kit.Files.Internal;
 using Assistants.Kit.Protocols.Internal;
 using Assistants.Kit.Tools.Internal;
 using OpenAI.Assistants;
@@ -112,7 +113,7 @@ internal sealed class StreamingUpdateMapper
                 break;
 
             case MessageStatusUpdate status when status.UpdateKind is StreamingUpdateReason.MessageCompleted or StreamingUpdateReason.MessageFailed:
-                var message = AssistantsProtocolBackend.ToMessage(status.Value);
+                var message = CitationResolver.Resolve(AssistantsProtocolBackend.ToMessage(status.Value), Steps);
                 _ = TextOf(message.Id);
                 _completedMessages[message.Id] = message;
                 events.Add(new MessageCompletedEvent(_threadId, RunId, message, status.Value.Status == MessageStatus.Incomplete));
@@ -123,6 +124,7 @@ internal sealed class StreamingUpdateMapper
     /// <summary>Emits the text a message has beyond what was already emitted, then its completion (stream recovery).</summary>
     public IEnumerable<RunStreamEvent> CatchUp(AssistantMessage message)
     {
+        message = CitationResolver.Resolve(message, Steps);
         if (!IsMessageKnown(message.Id))
         {
             _ = TextOf(message.Id);
@@ -258,13 +260,12 @@ internal sealed class StreamingUpdateMapper
                     ? new ToolCallCompletedEvent(_threadId, RunId, call.Id, ToolCallType.CodeInterpreter)
                     {
                         CodeInterpreterInput = call.CodeInterpreterInput,
-                        CodeInterpreterLogs = [.. (call.CodeInterpreterOutputs ?? []).Where(o => o.Logs is not null).Select(o => o.Logs)],
-                        ImageFileIds = [.. (call.CodeInterpreterOutputs ?? []).Where(o => o.ImageFileId is not null).Select(o => o.ImageFileId)],
+                        CodeInterpreterLogs = AssistantsProtocolBackend.CodeInterpreterLogs(call),
+                        ImageFileIds = AssistantsProtocolBackend.CodeInterpreterImages(call),
                     }
                     : new ToolCallCompletedEvent(_threadId, RunId, call.Id, ToolCallType.FileSearch)
                     {
-                        FileSearchResults = [.. (call.FileSearchResults ?? []).Select(r => new FileSearchResult(
-                            r.FileId, r.FileName, r.Score, r.Content is { Count: > 0 } parts ? string.Concat(parts.Select(p => p.Text)) : null))],
+                        FileSearchResults = AssistantsProtocolBackend.FileSearchResults(call),
                     });
             }
         }
