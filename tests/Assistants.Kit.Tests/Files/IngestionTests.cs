@@ -215,8 +215,10 @@ public sealed class IngestionTests
         var options = new FileIngestionOptions { ConversationKey = "tenant-a" };
         options.Tags["tenant"] = "a";
         var ingestion = await kit.DriveAsync(kit.Files().IngestAsync("docs", TwoFiles(), options), TimeSpan.FromMilliseconds(100));
+        var ingestedAt = kit.Time!.GetUtcNow();
         await kit.DriveAsync(kit.Files().AddFilesAsync(ingestion.VectorStoreId, [plain.Id]), TimeSpan.FromMilliseconds(100));
-        kit.Time!.Advance(TimeSpan.FromDays(2));
+        var addedAt = kit.Time.GetUtcNow();
+        kit.Time.Advance(TimeSpan.FromDays(2));
 
         var deletion = await kit.Files().DeleteVectorStoreAsync(ingestion.VectorStoreId);
 
@@ -226,8 +228,11 @@ public sealed class IngestionTests
         Assert.Null(await kit.Files().GetVectorStoreAsync(ingestion.VectorStoreId));
 
         var entries = ((InMemoryUsageLedger)kit.Services.GetRequiredService<IUsageLedger>()).GetEntries(new UsageQuery { Kind = UsageEntryKind.VectorStorage });
-        var bytes = FilesKit.Handbook.Length + "Deploys go through the pipeline, never by hand.".Length + "kept".Length;
-        var expected = ToolPrices.GigabyteDays(bytes, TimeSpan.FromDays(2));
+        // The drives above advance the fake clock by however many polls the batches took, so the
+        // stored bytes are accrued over the two intervals the test observed.
+        var ingestedBytes = FilesKit.Handbook.Length + "Deploys go through the pipeline, never by hand.".Length;
+        var expected = ToolPrices.GigabyteDays(ingestedBytes, addedAt - ingestedAt)
+            + ToolPrices.GigabyteDays(ingestedBytes + "kept".Length, TimeSpan.FromDays(2));
         Assert.Equal(expected, entries.Sum(e => e.VectorStorageGigabyteDays));
         Assert.All(entries, e => Assert.Equal(ingestion.VectorStoreId, e.VectorStoreId));
         Assert.Contains(entries, e => e.ConversationKey == "tenant-a" || e.ConversationKey is null);
