@@ -1,5 +1,4 @@
 using System.Globalization;
-using Assistants.Kit.Benchmarks.Experimental;
 using Assistants.Kit.Benchmarks.Turns;
 using Assistants.Kit.Http.Internal;
 using Microsoft.Extensions.DependencyInjection;
@@ -20,25 +19,20 @@ internal static class ClientAllocations
         var samples = new List<(string Name, IReadOnlyDictionary<string, long> Bytes)>();
         using var host = EmulatorHost.Start();
         await using var kit = TurnScript.BuildKit(host.BaseUri);
-        await using var indexed = TurnScript.BuildKit(host.BaseUri, kit: b => b.UseUsageLedger(_ => new ConversationIndexedUsageLedger()));
-        // Ablations (bench only): the kit without IHttpClientFactory's logging handlers, and without those and the resilience handler.
-        await using var noLoggers = TurnScript.BuildKit(host.BaseUri, kit: b => b.Services.AddHttpClient(KitHttpClient.Name).RemoveAllLoggers());
-        await using var bareStack = TurnScript.BuildKit(host.BaseUri, kit: b => b.Services.AddHttpClient(KitHttpClient.Name).RemoveAllLoggers()
+        // Ablation (bench only): the kit without the resilience handler (the kit's clients have no IHttpClientFactory
+        // logging handlers since F4, so clearing the additional handlers removes the resilience handler only).
+        await using var bareStack = TurnScript.BuildKit(host.BaseUri, kit: b => b.Services.AddHttpClient(KitHttpClient.Name)
             .ConfigureAdditionalHttpMessageHandlers((handlers, _) => handlers.Clear()));
         var runner = kit.GetRequiredService<AssistantRunner>();
-        var indexedRunner = indexed.GetRequiredService<AssistantRunner>();
         var assistantId = await runner.EnsureAssistantAsync().ConfigureAwait(false);
-        await indexedRunner.EnsureAssistantAsync().ConfigureAwait(false);
-        var noLoggersRunner = noLoggers.GetRequiredService<AssistantRunner>();
         var bareRunner = bareStack.GetRequiredService<AssistantRunner>();
-        await noLoggersRunner.EnsureAssistantAsync().ConfigureAwait(false);
         await bareRunner.EnsureAssistantAsync().ConfigureAwait(false);
         using var raw = new RawTurnClient(host.BaseUri, assistantId);
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Client-only allocations per turn ({turns} turns after {turns / 4} warm-up turns; emulator in another process)."));
         Console.WriteLine();
-        Console.WriteLine("| path | raw (KB/turn) | kit (KB/turn) | ×raw | kit + EXPERIMENT indexed ledger | ×raw | kit without HttpClientFactory loggers | ×raw | kit without loggers and resilience handler | ×raw |");
-        Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        Console.WriteLine("| path | raw (KB/turn) | kit (KB/turn) | ×raw | kit without resilience handler (KB/turn) | ×raw |");
+        Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: |");
         foreach (var path in new[] { TurnPath.Polled, TurnPath.Streamed })
         {
             var thread = "";
@@ -54,12 +48,10 @@ internal static class ClientAllocations
                     : await raw.StreamedTurnAsync(thread, TurnScript.ToolMessage).ConfigureAwait(false);
             }).ConfigureAwait(false);
             var kitBytes = await MeasureAsync(sampler, samples, $"kit {path}", turns, i => KitTurn.RunAsync(runner, path, $"alloc-{path}-{i / TurnBenchmarks.TurnsPerConversation}", TurnScript.ToolMessage)).ConfigureAwait(false);
-            var indexedBytes = await MeasureAsync(null, samples, "", turns, i => KitTurn.RunAsync(indexedRunner, path, $"alloc-{path}-{i / TurnBenchmarks.TurnsPerConversation}", TurnScript.ToolMessage)).ConfigureAwait(false);
-            var noLoggersBytes = await MeasureAsync(null, samples, "", turns, i => KitTurn.RunAsync(noLoggersRunner, path, $"alloc-{path}-{i / TurnBenchmarks.TurnsPerConversation}", TurnScript.ToolMessage)).ConfigureAwait(false);
             var bareBytes = await MeasureAsync(null, samples, "", turns, i => KitTurn.RunAsync(bareRunner, path, $"alloc-{path}-{i / TurnBenchmarks.TurnsPerConversation}", TurnScript.ToolMessage)).ConfigureAwait(false);
             Console.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"| {path} | {rawBytes / 1024:0.0} | {kitBytes / 1024:0.0} | {kitBytes / rawBytes:0.00} | {indexedBytes / 1024:0.0} | {indexedBytes / rawBytes:0.00} | {noLoggersBytes / 1024:0.0} | {noLoggersBytes / rawBytes:0.00} | {bareBytes / 1024:0.0} | {bareBytes / rawBytes:0.00} |"));
+                $"| {path} | {rawBytes / 1024:0.0} | {kitBytes / 1024:0.0} | {kitBytes / rawBytes:0.00} | {bareBytes / 1024:0.0} | {bareBytes / rawBytes:0.00} |"));
         }
 
         // Per-turn work inside the kit, measured alone.
@@ -67,7 +59,7 @@ internal static class ClientAllocations
         var definition = kit.GetRequiredService<Microsoft.Extensions.Options.IOptions<AssistantsKitOptions>>().Value.Assistant;
         var specBytes = Allocated(1000, () => ensurer.BuildSpec(definition));
         Console.WriteLine();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"AssistantEnsurer.BuildSpec (assistant body JSON + SHA-256 version hash, run on every turn by EnsureAsync before the cache lookup): {specBytes:0} bytes per call."));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"AssistantEnsurer.BuildSpec (run on every turn by EnsureAsync; cached per definition instance): {specBytes:0} bytes per call."));
 
         foreach (var pair in samples.Chunk(2))
         {

@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using Assistants.Kit.Benchmarks.Experimental;
 using Assistants.Kit.Benchmarks.Turns;
-using Assistants.Kit.Http.Internal;
 using Assistants.Kit.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -15,8 +13,7 @@ namespace Assistants.Kit.Benchmarks.Diagnostics;
 /// <c>paired [rounds] [turns per block]</c>.
 /// </summary>
 /// <remarks>
-/// Variants: <c>raw</c>; <c>kit</c> (as shipped); <c>kit + indexed ledger</c> (EXPERIMENT: the usage ledger indexed by
-/// conversation, see <see cref="ConversationIndexedUsageLedger"/>); <c>kit + indexed ledger − HttpClientFactory loggers</c>.
+/// Variants: <c>raw</c>; <c>kit</c> (as shipped).
 /// Process CPU includes the in-process emulator's work, which is the same for every variant (same requests).
 /// </remarks>
 internal static class PairedTurns
@@ -28,21 +25,11 @@ internal static class PairedTurns
         await using var emulator = await AssistantsEmulator.StartAsync();
         TurnScript.Apply(emulator.Script);
         await using var kit = TurnScript.BuildKit(emulator.BaseUri);
-        await using var indexed = TurnScript.BuildKit(emulator.BaseUri, kit: b => b.UseUsageLedger(_ => new ConversationIndexedUsageLedger()));
-        await using var lean = TurnScript.BuildKit(emulator.BaseUri, kit: b =>
-        {
-            b.UseUsageLedger(_ => new ConversationIndexedUsageLedger());
-            b.Services.AddHttpClient(KitHttpClient.Name).RemoveAllLoggers();
-        });
-        var runners = new[] { kit, indexed, lean }.Select(p => p.GetRequiredService<AssistantRunner>()).ToArray();
+        AssistantRunner[] runners = [kit.GetRequiredService<AssistantRunner>()];
         var assistantId = await runners[0].EnsureAssistantAsync();
-        foreach (var runner in runners.Skip(1))
-        {
-            await runner.EnsureAssistantAsync();
-        }
 
         using var raw = new RawTurnClient(emulator.BaseUri, assistantId);
-        var names = new[] { "raw", "kit", "kit + EXPERIMENT indexed ledger", "kit + indexed ledger − HttpClientFactory loggers" };
+        var names = new[] { "raw", "kit" };
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Interleaved rounds: {rounds} rounds × {block} turns per variant; medians over rounds; emulator in-process."));
         foreach (var path in new[] { TurnPath.Polled, TurnPath.Streamed })

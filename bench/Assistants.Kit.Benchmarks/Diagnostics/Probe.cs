@@ -9,7 +9,7 @@ namespace Assistants.Kit.Benchmarks.Diagnostics;
 /// <summary>
 /// The <c>probe</c> console mode: wall time, process CPU time and process allocations per operation for a quick look
 /// (no BenchmarkDotNet), and a steady loop to attach a profiler to:
-/// <c>probe [all|raw|kit|raw-streamed|kit-streamed|get][-indexed] [count] [warm-up count]</c> (<c>-indexed</c>: the kit with the EXPERIMENT conversation-indexed ledger).
+/// <c>probe [all|raw|kit|raw-streamed|kit-streamed|get] [count] [warm-up count]</c>.
 /// </summary>
 internal static class Probe
 {
@@ -22,10 +22,7 @@ internal static class Probe
         s_warmup = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 64;
         await using var emulator = await AssistantsEmulator.StartAsync();
         TurnScript.Apply(emulator.Script);
-        await using var kit = which.EndsWith("-indexed", StringComparison.Ordinal)
-            ? TurnScript.BuildKit(emulator.BaseUri, kit: b => b.UseUsageLedger(_ => new Assistants.Kit.Benchmarks.Experimental.ConversationIndexedUsageLedger()))
-            : TurnScript.BuildKit(emulator.BaseUri);
-        which = which.Replace("-indexed", "", StringComparison.Ordinal);
+        await using var kit = TurnScript.BuildKit(emulator.BaseUri);
         var runner = kit.GetRequiredService<AssistantRunner>();
         var assistantId = await runner.EnsureAssistantAsync();
         using var raw = new RawTurnClient(emulator.BaseUri, assistantId);
