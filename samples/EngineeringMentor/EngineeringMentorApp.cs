@@ -1,7 +1,6 @@
 using System.Globalization;
 using Assistants.Kit;
-using Assistants.Kit.Testing;
-using Microsoft.Extensions.Configuration;
+using Assistants.Kit.Samples;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -25,7 +24,7 @@ public static class EngineeringMentorApp
     public const string DefaultModel = "gpt-4.1-mini";
 
     /// <summary>The folder (under the current directory) that holds the sample's state and outputs.</summary>
-    public const string StateFolder = ".assistants-kit";
+    public const string StateFolder = SampleConnection.StateFolder;
 
     /// <summary>The handbook's file name (as uploaded, and as citations show it).</summary>
     public const string HandbookName = "engineering-handbook.md";
@@ -72,79 +71,37 @@ public static class EngineeringMentorApp
             return ExitUsage;
         }
 
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(environment
-                .Where(e => e.Key.Contains("__", StringComparison.Ordinal))
-                .Select(e => new KeyValuePair<string, string?>(e.Key.Replace("__", ":", StringComparison.Ordinal), e.Value)))
-            .Build();
-        var apiKey = Get(environment, "OPENAI_API_KEY");
-        var baseUrl = Get(environment, "OPENAI_BASE_URL");
-        if (!Enum.TryParse<AssistantsProtocol>(configuration["AssistantsKit:Protocol"] ?? nameof(AssistantsProtocol.Assistants), ignoreCase: true, out var protocol))
+        await using var connection = await SampleConnection.OpenAsync(
+            environment, workingDirectory, stderr, "mentor-emulator-state.json", MentorScript.Apply, cancellationToken).ConfigureAwait(false);
+        if (connection is null)
         {
-            stderr.WriteLine($"error: AssistantsKit:Protocol must be Assistants or Responses (was '{configuration["AssistantsKit:Protocol"]}')");
             return ExitUsage;
         }
 
-        var stateDirectory = Path.Combine(workingDirectory, StateFolder);
-        Directory.CreateDirectory(stateDirectory);
-        stderr.WriteLine($"state: {stateDirectory}");
-
-        AssistantsEmulator? emulator = null;
+        await using var provider = BuildServices(connection, stderr);
+        AssistantRunner runner;
+        AssistantFiles files;
         try
         {
-            Uri? endpoint = null;
-            if (apiKey is null && baseUrl is null)
-            {
-                emulator = await AssistantsEmulator.StartAsync(
-                    new AssistantsEmulatorOptions { StatePath = Path.Combine(stateDirectory, "mentor-emulator-state.json") },
-                    cancellationToken).ConfigureAwait(false);
-                MentorScript.Apply(emulator.Script);
-                endpoint = emulator.BaseUri;
-                stderr.WriteLine($"no OPENAI_API_KEY or OPENAI_BASE_URL: using the built-in emulator at {endpoint}");
-            }
-            else if (baseUrl is null && protocol == AssistantsProtocol.Assistants)
-            {
-                stderr.WriteLine("error: OpenAI switched its hosted Assistants API off on 2026-08-26. Set OPENAI_BASE_URL to an Assistants-compatible server (Azure Foundry classic agents, a self-hosted server), or AssistantsKit__Protocol=Responses.");
-                return ExitUsage;
-            }
-            else if (baseUrl is not null && !Uri.TryCreate(baseUrl, UriKind.Absolute, out endpoint))
-            {
-                stderr.WriteLine($"error: OPENAI_BASE_URL must be an absolute URL including /v1 (was '{baseUrl}')");
-                return ExitUsage;
-            }
-
-            await using var provider = BuildServices(configuration, environment, endpoint, apiKey, stderr, stateDirectory);
-            AssistantRunner runner;
-            AssistantFiles files;
-            try
-            {
-                runner = provider.GetRequiredService<AssistantRunner>();
-                files = provider.GetRequiredService<AssistantFiles>();
-            }
-            catch (OptionsValidationException ex)
-            {
-                stderr.WriteLine($"error: {ex.Message}");
-                return ExitUsage;
-            }
-
-            if (isNew)
-            {
-                var protocolInUse = provider.GetRequiredService<IOptions<AssistantsKitOptions>>().Value.Protocol;
-                if (await provider.GetRequiredService<IConversationStore>().DeleteAsync(conversationKey, protocolInUse, cancellationToken).ConfigureAwait(false))
-                {
-                    stderr.WriteLine($"started a new conversation for '{conversationKey}'");
-                }
-            }
-
-            return await AskAsync(runner, files, message, conversationKey, poll, stdout, stderr, workingDirectory, stateDirectory, cancellationToken).ConfigureAwait(false);
+            runner = provider.GetRequiredService<AssistantRunner>();
+            files = provider.GetRequiredService<AssistantFiles>();
         }
-        finally
+        catch (OptionsValidationException ex)
         {
-            if (emulator is not null)
+            stderr.WriteLine($"error: {ex.Message}");
+            return ExitUsage;
+        }
+
+        if (isNew)
+        {
+            var protocolInUse = provider.GetRequiredService<IOptions<AssistantsKitOptions>>().Value.Protocol;
+            if (await provider.GetRequiredService<IConversationStore>().DeleteAsync(conversationKey, protocolInUse, cancellationToken).ConfigureAwait(false))
             {
-                await emulator.DisposeAsync().ConfigureAwait(false);
+                stderr.WriteLine($"started a new conversation for '{conversationKey}'");
             }
         }
+
+        return await AskAsync(runner, files, message, conversationKey, poll, stdout, stderr, workingDirectory, connection.StateDirectory, cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task<int> AskAsync(
@@ -231,10 +188,7 @@ public static class EngineeringMentorApp
             stderr.WriteLine($"could not download an output file: {ex.Message}");
         }
 
-        var usage = result.Cost?.Usage ?? result.Usage ?? TokenUsage.Zero;
-        var totals = result.Cost?.ConversationTotals;
-        var conversationCost = totals is { CostIsComplete: true } ? RunCostSummary.FormatCost(totals.Cost) : "unknown";
-        stdout.WriteLine($"usage input={usage.InputTokens} cached={usage.CachedInputTokens} output={usage.OutputTokens} reasoning={usage.ReasoningTokens} total={usage.TotalTokens} cost={RunCostSummary.FormatCost(result.Cost?.Cost)} conversation_cost={conversationCost}");
+        stdout.WriteLine(SampleConnection.UsageLine(result));
         if (result.Status == RunStatus.Completed)
         {
             return ExitCompleted;
@@ -279,20 +233,15 @@ public static class EngineeringMentorApp
         };
     }
 
-    private static ServiceProvider BuildServices(IConfiguration configuration, IReadOnlyDictionary<string, string?> environment, Uri? endpoint, string? apiKey, TextWriter stderr, string stateDirectory)
+    private static ServiceProvider BuildServices(SampleConnection connection, TextWriter stderr)
     {
         var services = new ServiceCollection();
-        services.AddLogging(logging => logging.AddProvider(new StderrLoggerProvider(stderr)));
-        services.AddSingleton(configuration);
-        services.AddAssistantsKit(configuration)
+        services.AddLogging(logging => logging.AddProvider(new TextWriterLoggerProvider(stderr, LogLevel.Warning)));
+        services.AddSingleton(connection.Configuration);
+        services.AddAssistantsKit(connection.Configuration)
             .AddFiles()
-            .AddSqliteStore(Path.Combine(stateDirectory, "mentor-conversations.db"));
-        services.AddAssistantsKit(options =>
-        {
-            options.Endpoint = endpoint ?? options.Endpoint;
-            options.ApiKey = apiKey ?? options.ApiKey;
-            options.DefaultModel = Get(environment, "OPENAI_MODEL") ?? DefaultModel;
-        });
+            .AddSqliteStore(Path.Combine(connection.StateDirectory, "mentor-conversations.db"));
+        services.AddAssistantsKit(options => connection.Apply(options, DefaultModel));
         return services.BuildServiceProvider();
     }
 
@@ -334,41 +283,5 @@ public static class EngineeringMentorApp
     {
         var line = string.Join(' ', (text ?? string.Empty).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         return line.Length <= 240 ? line : string.Create(CultureInfo.InvariantCulture, $"{line[..239]}…");
-    }
-
-    private static string? Get(IReadOnlyDictionary<string, string?> environment, string name) =>
-        environment.TryGetValue(name, out var value) && !string.IsNullOrWhiteSpace(value) ? value : null;
-
-    /// <summary>Warnings and errors as plain lines on stderr (stdout carries only the result lines).</summary>
-    private sealed class StderrLoggerProvider(TextWriter writer) : ILoggerProvider
-    {
-        private readonly Lock _lock = new();
-
-        public ILogger CreateLogger(string categoryName) => new Logger(this);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Logger(StderrLoggerProvider owner) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning && logLevel != LogLevel.None;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            {
-                if (IsEnabled(logLevel))
-                {
-                    lock (owner._lock)
-                    {
-                        owner.Write($"{(logLevel == LogLevel.Warning ? "warning" : "error")}: {formatter(state, exception)}");
-                    }
-                }
-            }
-        }
-
-        private void Write(string line) => writer.WriteLine(line);
     }
 }

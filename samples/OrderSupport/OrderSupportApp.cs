@@ -1,6 +1,5 @@
 using Assistants.Kit;
-using Assistants.Kit.Testing;
-using Microsoft.Extensions.Configuration;
+using Assistants.Kit.Samples;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -17,7 +16,7 @@ public static class OrderSupportApp
     public const string DefaultModel = "gpt-4.1-mini";
 
     /// <summary>The folder (under the current directory) that holds the sample's state.</summary>
-    public const string StateFolder = ".assistants-kit";
+    public const string StateFolder = SampleConnection.StateFolder;
 
     public const int ExitCompleted = 0;
     public const int ExitRunNotCompleted = 1;
@@ -43,78 +42,37 @@ public static class OrderSupportApp
             return ExitUsage;
         }
 
-        var configuration = BuildConfiguration(environment);
-        var apiKey = Get(environment, "OPENAI_API_KEY");
-        var baseUrl = Get(environment, "OPENAI_BASE_URL");
-        if (!Enum.TryParse<AssistantsProtocol>(configuration["AssistantsKit:Protocol"] ?? nameof(AssistantsProtocol.Assistants), ignoreCase: true, out var protocol))
+        await using var connection = await SampleConnection.OpenAsync(
+            environment, workingDirectory, stderr, "emulator-state.json", OrderSupportScript.Apply, cancellationToken).ConfigureAwait(false);
+        if (connection is null)
         {
-            stderr.WriteLine($"error: AssistantsKit:Protocol must be Assistants or Responses (was '{configuration["AssistantsKit:Protocol"]}')");
             return ExitUsage;
         }
 
-        var stateDirectory = Path.Combine(workingDirectory, StateFolder);
-        Directory.CreateDirectory(stateDirectory);
-        stderr.WriteLine($"state: {stateDirectory}");
-
-        AssistantsEmulator? emulator = null;
+        using var telemetry = StderrTelemetry.StartIfRequested(environment, stderr);
+        await using var provider = BuildServices(connection, stderr);
+        AssistantRunner runner;
         try
         {
-            Uri? endpoint = null;
-            if (apiKey is null && baseUrl is null)
-            {
-                emulator = await AssistantsEmulator.StartAsync(
-                    new AssistantsEmulatorOptions { StatePath = Path.Combine(stateDirectory, "emulator-state.json") },
-                    cancellationToken).ConfigureAwait(false);
-                OrderSupportScript.Apply(emulator.Script);
-                endpoint = emulator.BaseUri;
-                stderr.WriteLine($"no OPENAI_API_KEY or OPENAI_BASE_URL: using the built-in emulator at {endpoint}");
-            }
-            else if (baseUrl is null && protocol == AssistantsProtocol.Assistants)
-            {
-                stderr.WriteLine("error: OpenAI switched its hosted Assistants API off on 2026-08-26. Set OPENAI_BASE_URL to an Assistants-compatible server (Azure Foundry classic agents, a self-hosted server), or AssistantsKit__Protocol=Responses.");
-                return ExitUsage;
-            }
-            else if (baseUrl is not null)
-            {
-                if (!Uri.TryCreate(baseUrl, UriKind.Absolute, out endpoint))
-                {
-                    stderr.WriteLine($"error: OPENAI_BASE_URL must be an absolute URL including /v1 (was '{baseUrl}')");
-                    return ExitUsage;
-                }
-            }
-
-            using var telemetry = StderrTelemetry.StartIfRequested(environment, stderr);
-            await using var provider = BuildServices(configuration, environment, endpoint, apiKey, stderr, stateDirectory);
-            AssistantRunner runner;
-            try
-            {
-                runner = provider.GetRequiredService<AssistantRunner>();
-            }
-            catch (OptionsValidationException ex)
-            {
-                stderr.WriteLine($"error: {ex.Message}");
-                return ExitUsage;
-            }
-
-            if (command.New)
-            {
-                var store = provider.GetRequiredService<IConversationStore>();
-                var protocolInUse = provider.GetRequiredService<IOptions<AssistantsKitOptions>>().Value.Protocol;
-                if (await store.DeleteAsync(command.ConversationKey, protocolInUse, cancellationToken).ConfigureAwait(false))
-                {
-                    stderr.WriteLine($"started a new conversation for '{command.ConversationKey}'");
-                }
-            }
-
-            return await RunOnceAsync(runner, command, new Approver(command.Approve, isTerminal, stdin, stderr), stdout, stderr, cancellationToken).ConfigureAwait(false);
+            runner = provider.GetRequiredService<AssistantRunner>();
         }
-        finally
+        catch (OptionsValidationException ex)
         {
-            if (emulator is not null)
+            stderr.WriteLine($"error: {ex.Message}");
+            return ExitUsage;
+        }
+
+        if (command.New)
+        {
+            var store = provider.GetRequiredService<IConversationStore>();
+            var protocolInUse = provider.GetRequiredService<IOptions<AssistantsKitOptions>>().Value.Protocol;
+            if (await store.DeleteAsync(command.ConversationKey, protocolInUse, cancellationToken).ConfigureAwait(false))
             {
-                await emulator.DisposeAsync().ConfigureAwait(false);
+                stderr.WriteLine($"started a new conversation for '{command.ConversationKey}'");
             }
         }
+
+        return await RunOnceAsync(runner, command, new Approver(command.Approve, isTerminal, stdin, stderr), stdout, stderr, cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task<int> RunOnceAsync(AssistantRunner runner, CommandLine command, Approver approver, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
@@ -179,7 +137,7 @@ public static class OrderSupportApp
             return ExitRunNotCompleted;
         }
 
-        stdout.WriteLine(UsageLine(result));
+        stdout.WriteLine(SampleConnection.UsageLine(result));
         switch (result.Status)
         {
             case RunStatus.Completed:
@@ -272,41 +230,21 @@ public static class OrderSupportApp
 
     private static string ToolLine(ToolCallRecord call) => $"tool {call.Name} {call.ArgumentsJson} -> {call.Output}";
 
-    private static string UsageLine(RunResult result)
-    {
-        var usage = result.Cost?.Usage ?? result.Usage ?? TokenUsage.Zero;
-        var totals = result.Cost?.ConversationTotals;
-        var conversationCost = totals is { CostIsComplete: true } ? RunCostSummary.FormatCost(totals.Cost) : "unknown";
-        return $"usage input={usage.InputTokens} cached={usage.CachedInputTokens} output={usage.OutputTokens} reasoning={usage.ReasoningTokens} total={usage.TotalTokens} cost={RunCostSummary.FormatCost(result.Cost?.Cost)} conversation_cost={conversationCost}";
-    }
-
-    private static ServiceProvider BuildServices(IConfiguration configuration, IReadOnlyDictionary<string, string?> environment, Uri? endpoint, string? apiKey, TextWriter stderr, string stateDirectory)
+    private static ServiceProvider BuildServices(SampleConnection connection, TextWriter stderr)
     {
         var services = new ServiceCollection();
         services.AddLogging(logging => logging.AddProvider(new TextWriterLoggerProvider(stderr, LogLevel.Warning)));
-        services.AddSingleton(configuration);
+        services.AddSingleton(connection.Configuration);
         services.AddSingleton<OrderBook>();
-        services.AddAssistantsKit(configuration)
+        services.AddAssistantsKit(connection.Configuration)
             .AddTools<OrderTools>()
-            .AddSqliteStore(Path.Combine(stateDirectory, "conversations.db"));
+            .AddSqliteStore(Path.Combine(connection.StateDirectory, "conversations.db"));
         services.AddAssistantsKit(options =>
         {
-            options.Endpoint = endpoint ?? options.Endpoint;
-            options.ApiKey = apiKey ?? options.ApiKey;
-            options.DefaultModel = Get(environment, "OPENAI_MODEL") ?? DefaultModel;
+            connection.Apply(options, DefaultModel);
             options.Assistant.Name = "order-support";
             options.Assistant.Instructions ??= OrderSupportScript.Instructions;
         });
         return services.BuildServiceProvider();
     }
-
-    private static IConfiguration BuildConfiguration(IReadOnlyDictionary<string, string?> environment) =>
-        new ConfigurationBuilder()
-            .AddInMemoryCollection(environment
-                .Where(e => e.Key.Contains("__", StringComparison.Ordinal))
-                .Select(e => new KeyValuePair<string, string?>(e.Key.Replace("__", ":", StringComparison.Ordinal), e.Value)))
-            .Build();
-
-    private static string? Get(IReadOnlyDictionary<string, string?> environment, string name) =>
-        environment.TryGetValue(name, out var value) && !string.IsNullOrWhiteSpace(value) ? value : null;
 }

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace OrderSupport;
+namespace Assistants.Kit.Samples;
 
 /// <summary>Writes log messages as plain lines to the sample's stderr (stdout carries only the contract's lines).</summary>
 internal sealed class TextWriterLoggerProvider(TextWriter writer, LogLevel minimum) : ILoggerProvider
