@@ -956,6 +956,49 @@ public sealed class ProtocolScenarioTests
         Assert.Empty(k.Requests.Where(r => r.StatusCode >= 400));
     }
 
+    [Theory]
+    [MemberData(nameof(Protocols))]
+    public async Task CancelActivePolicy_WhileTheActiveRunsToolExecutes_AssistantsCancelsIt_ResponsesLetsItFinishFirst(AssistantsProtocol protocol)
+    {
+        await using var k = await ProtocolKit.StartAsync(protocol, configure: o => o.Concurrency = ConcurrencyPolicy.CancelActive);
+        k.Script.OnRun(1).CallTools(("wait_for_release", "{}")).Reply("First done.");
+        k.Script.OnRun(2).Reply("Second.");
+
+        var first = k.Runner.RunAsync("busy", "Wait.");
+        await k.Probe.Started.Task.WaitAsync(Deadline);
+        var second = k.Runner.RunAsync("busy", "Second message.");
+        if (k.IsResponses)
+        {
+            // No response is running while the tool executes, so there is nothing to cancel: the second message waits.
+            await Task.Delay(200);
+            Assert.False(second.IsCompleted);
+        }
+        else
+        {
+            // The run waiting for tool outputs is cancelled on the server.
+            await WaitUntilAsync(() => k.Requests.Count("POST", k.CancelPath) == 1);
+        }
+
+        k.Probe.Release.TrySetResult();
+        var firstResult = await first.WaitAsync(Deadline);
+        var secondResult = await second.WaitAsync(Deadline);
+
+        Assert.Equal(k.IsResponses ? RunStatus.Completed : RunStatus.Cancelled, firstResult.Status);
+        Assert.Equal(RunStatus.Completed, secondResult.Status);
+        Assert.Equal("Second.", secondResult.Text);
+        Assert.Equal(firstResult.ThreadId, secondResult.ThreadId);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        for (var i = 0; i < 1_000 && !condition(); i++)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.True(condition());
+    }
+
     private static async Task<RunResult> RunAsync(ProtocolKit k, string key, string message, bool streamed)
     {
         if (!streamed)
