@@ -39,7 +39,8 @@ public sealed class ConversationSerialisationTests
         await using var kit = await EmulatorKit.StartAsync(o => o.Concurrency = ConcurrencyPolicy.CancelActive, e => e.InProgressDuration = TimeSpan.FromMinutes(1), fakeTime: true);
 
         var first = kit.Runner.RunAsync("k", "first, slow");
-        await Waiting.UntilAsync(() => kit.Emulator.Requests.Count("POST", "/threads/*/runs") == 1);
+        // CancelActive cancels the run the store names: wait until the kit has recorded it, not just requested it.
+        await Waiting.UntilAsync(() => kit.Store.GetAsync("k", AssistantsProtocol.Assistants).GetAwaiter().GetResult()?.ActiveRunId is not null);
         kit.Emulator.Options.InProgressDuration = TimeSpan.Zero;
         var second = kit.Runner.RunAsync("k", "second");
 
