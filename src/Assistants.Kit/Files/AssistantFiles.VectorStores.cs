@@ -214,8 +214,9 @@ public sealed partial class AssistantFiles
     /// <summary>
     /// Deletes a vector store and, with <paramref name="deleteUploadedFiles"/>, the uploads the kit made for it (its files
     /// carrying <c>kit_sha256</c>, and the uploads the <see cref="IFileIngestionStore"/> recorded for it that an
-    /// interrupted ingestion never added), forgetting their records; stops accounting its storage. Without
-    /// <paramref name="deleteUploadedFiles"/> the records are kept, so ingesting the same files again reuses the uploads.
+    /// interrupted ingestion never added), forgetting the records of the deleted uploads; stops accounting its storage.
+    /// Without <paramref name="deleteUploadedFiles"/> the records are kept, so ingesting the same files again reuses the
+    /// uploads.
     /// </summary>
     /// <param name="vectorStoreId">The vector store ID.</param>
     /// <param name="deleteUploadedFiles">Whether to delete the kit's uploads too. Default: <see langword="true"/>.</param>
@@ -241,12 +242,14 @@ public sealed partial class AssistantFiles
                     // Already gone: nothing to list.
                 }
 
-                // The uploads recorded for this store, including those an interrupted ingestion never added to it.
+                // The uploads recorded for this store that an interrupted ingestion never added to it.
                 name = await GetKitNameAsync(vectorStoreId, cancellationToken).ConfigureAwait(false);
                 if (name is not null)
                 {
                     records = await StoreCallAsync(name, "list its records", "Nothing was deleted.", () => ListRecordsAsync(name, cancellationToken), cancellationToken).ConfigureAwait(false);
-                    kitFiles.AddRange(records.Values.Where(r => r.VectorStoreId == vectorStoreId && !kitFiles.Contains(r.FileId)).Select(r => r.FileId));
+                    kitFiles.AddRange(records.Values
+                        .Where(r => r.VectorStoreId == vectorStoreId && r.Status == FileIngestionStatus.Uploaded && !kitFiles.Contains(r.FileId))
+                        .Select(r => r.FileId));
                 }
             }
 
@@ -277,7 +280,7 @@ public sealed partial class AssistantFiles
                 await ForgetRecordsAsync(
                     name,
                     vectorStoreId,
-                    records.Values.Where(r => r.VectorStoreId == vectorStoreId || kitFiles.Contains(r.FileId)),
+                    records.Values.Where(r => kitFiles.Contains(r.FileId)),
                     $"Vector store {vectorStoreId} and {deletedFiles.Count} uploads were deleted; records left behind point to deleted uploads and are forgotten when an ingestion finds them gone.",
                     cancellationToken).ConfigureAwait(false);
             }

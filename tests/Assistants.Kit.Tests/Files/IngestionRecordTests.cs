@@ -205,6 +205,21 @@ public sealed class IngestionRecordTests
     }
 
     [Fact]
+    public async Task DeleteVectorStore_LeavesAnUploadTheCallerRemovedButKept_AndItsRecord()
+    {
+        await using var kit = await FilesKit.StartAsync();
+        var ingestion = await kit.Files().IngestAsync("docs", TwoFiles());
+        var kept = ingestion.Files[0];
+        await kit.Files().RemoveFileFromVectorStoreAsync(ingestion.VectorStoreId, kept.FileId);
+
+        var deletion = await kit.Files().DeleteVectorStoreAsync(ingestion.VectorStoreId);
+
+        Assert.Equal([ingestion.Files[1].FileId], deletion.DeletedFileIds);
+        Assert.NotNull(await kit.Files().GetFileAsync(kept.FileId));
+        Assert.Equal(kept.FileId, Assert.Single(await Records(kit)).FileId);
+    }
+
+    [Fact]
     public async Task Ingest_StoreFailsToRecordAnUpload_DeletesThatUpload_AndThrowsAClearException()
     {
         var store = new ScriptedIngestionStore(new InMemoryFileIngestionStore()) { BeforeUploadSaved = _ => throw new InvalidOperationException("disk full") };
