@@ -258,6 +258,21 @@ public sealed class IngestionRecordTests
     }
 
     [Fact]
+    public async Task DeleteVectorStore_StoreFailsToList_DeletesNothing()
+    {
+        var store = new ScriptedIngestionStore(new InMemoryFileIngestionStore());
+        await using var kit = await FilesKit.StartAsync(kit: b => b.Services.AddSingleton<IFileIngestionStore>(store));
+        var ingestion = await kit.Files().IngestAsync("docs", TwoFiles());
+        store.FailList = true;
+
+        var ex = await Assert.ThrowsAsync<FileIngestionStoreException>(() => kit.Files().DeleteVectorStoreAsync(ingestion.VectorStoreId));
+
+        Assert.Contains("Nothing was deleted.", ex.Message, StringComparison.Ordinal);
+        Assert.NotNull(await kit.Files().GetVectorStoreAsync(ingestion.VectorStoreId));
+        Assert.Equal(0, kit.Emulator.Requests.Count("DELETE", "/files/*"));
+    }
+
+    [Fact]
     public void AddFiles_RegistersTheInMemoryStore_UnlessOneIsRegistered()
     {
         var custom = new InMemoryFileIngestionStore();
@@ -285,7 +300,7 @@ public sealed class IngestionRecordTests
         /// <summary>Gets or sets what happens after an upload is recorded.</summary>
         public Action<FileIngestionRecord>? AfterUploadSaved { get; set; }
 
-        public bool FailList { get; init; }
+        public bool FailList { get; set; }
 
         public int Saves => Volatile.Read(ref _saves);
 
