@@ -9,12 +9,12 @@ using StackExchange.Redis;
 
 namespace Assistants.Kit;
 
-/// <summary>Registration of the Redis conversation store and usage ledger.</summary>
+/// <summary>Registration of the Redis conversation store, file ingestion store and usage ledger.</summary>
 public static class RedisStoreKitBuilderExtensions
 {
     /// <summary>
-    /// Stores conversation bindings, assistant records and the usage ledger in Redis instead of process memory, shared by
-    /// every app instance that uses the same server and <see cref="RedisStoreOptions.KeyPrefix"/>. The ledger becomes
+    /// Stores conversation bindings, assistant records, file ingestion records (<see cref="IFileIngestionStore"/>) and the
+    /// usage ledger in Redis instead of process memory, shared by every app instance that uses the same server and <see cref="RedisStoreOptions.KeyPrefix"/>. The ledger becomes
     /// the kit's <see cref="IUsageLedger"/> unless the application registered its own (see
     /// <see cref="RedisStoreOptions.UseAsUsageLedger"/>).
     /// </summary>
@@ -28,7 +28,10 @@ public static class RedisStoreKitBuilderExtensions
         return builder.AddRedisStore(o => o.ConnectionString = connectionString);
     }
 
-    /// <summary>Stores conversation bindings, assistant records and the usage ledger in Redis through a multiplexer the application already has.</summary>
+    /// <summary>
+    /// Stores conversation bindings, assistant records, file ingestion records and the usage ledger in Redis through a
+    /// multiplexer the application already has.
+    /// </summary>
     /// <param name="builder">The kit builder.</param>
     /// <param name="multiplexer">The multiplexer; the store never closes it.</param>
     /// <param name="configure">Sets the other options (key prefix, expiry, database, ledger), if needed.</param>
@@ -45,7 +48,8 @@ public static class RedisStoreKitBuilderExtensions
     }
 
     /// <summary>
-    /// Stores conversation bindings, assistant records and the usage ledger in Redis. The options are validated when the
+    /// Stores conversation bindings, assistant records, file ingestion records (<see cref="IFileIngestionStore"/>) and the
+    /// usage ledger in Redis. The options are validated when the
     /// host starts (or when the store is first resolved). The ledger becomes the kit's <see cref="IUsageLedger"/> unless
     /// <see cref="RedisStoreOptions.UseAsUsageLedger"/> is <see langword="false"/> or the application registered its own.
     /// </summary>
@@ -63,6 +67,8 @@ public static class RedisStoreKitBuilderExtensions
         services.AddSingleton<IConversationStore>(static sp => new RedisConversationStore(
             sp.GetRequiredService<RedisConnection>(),
             sp.GetService<TimeProvider>() ?? TimeProvider.System));
+        services.RemoveAll<IFileIngestionStore>();
+        services.AddSingleton<IFileIngestionStore>(static sp => new RedisFileIngestionStore(sp.GetRequiredService<RedisConnection>()));
         services.TryAddSingleton(static sp => new RedisUsageLedger(
             sp.GetRequiredService<RedisConnection>(),
             sp.GetService<TimeProvider>() ?? TimeProvider.System,

@@ -28,7 +28,8 @@ public sealed class RedisStoreOptions
     /// Gets or sets the prefix of every key the store writes (default <see cref="DefaultKeyPrefix"/>), so several apps
     /// or environments can share one server. Keys: <c>{prefix}binding:{protocol}:{conversation key}</c> (a hash with the
     /// version, the fencing token and the JSON binding), <c>{prefix}bindings:{protocol}</c> (the set of keys <c>ListAsync</c> reads) and
-    /// <c>{prefix}assistant:{protocol}:{name}</c>; the usage ledger's keys start with <c>{prefix}usage:</c> (see
+    /// <c>{prefix}assistant:{protocol}:{name}</c>; file ingestion records are the hash <c>{prefix}ingestion:{vector store name}</c>
+    /// (a field per content SHA-256, never expiring); the usage ledger's keys start with <c>{prefix}usage:</c> (see
     /// <see cref="UseAsUsageLedger"/>), and conversation leases (<c>AddRedisLeases</c>) use <c>{prefix}lease:{key}</c> and
     /// <c>{prefix}fence:{key}</c> unless <see cref="RedisLeaseOptions.KeyPrefix"/> says otherwise. On Redis Cluster, put a hash tag in the prefix (e.g. <c>{assistants-kit}:</c>)
     /// so a binding and its index, and a ledger entry and its indexes, live in the same slot.

@@ -8,12 +8,13 @@ using Microsoft.Extensions.Options;
 
 namespace Assistants.Kit;
 
-/// <summary>Registration of the SQLite conversation store and usage ledger.</summary>
+/// <summary>Registration of the SQLite conversation store, file ingestion store and usage ledger.</summary>
 public static class SqliteStoreKitBuilderExtensions
 {
     /// <summary>
-    /// Stores conversation bindings, assistant records and the usage ledger in a SQLite database file instead of process
-    /// memory. The schema is created (and migrated) on first use; several processes on this machine may share the file.
+    /// Stores conversation bindings, assistant records, file ingestion records (<see cref="IFileIngestionStore"/>) and the
+    /// usage ledger in a SQLite database file instead of process memory. The schema is created (and migrated) on first
+    /// use; several processes on this machine may share the file.
     /// The ledger becomes the kit's <see cref="IUsageLedger"/> unless the application registered its own (see
     /// <see cref="SqliteStoreOptions.UseAsUsageLedger"/>).
     /// </summary>
@@ -28,8 +29,8 @@ public static class SqliteStoreKitBuilderExtensions
     }
 
     /// <summary>
-    /// Stores conversation bindings, assistant records and the usage ledger in a SQLite database file instead of process
-    /// memory. The options are validated when the host starts (or when the store is first resolved). The ledger becomes
+    /// Stores conversation bindings, assistant records, file ingestion records (<see cref="IFileIngestionStore"/>) and the
+    /// usage ledger in a SQLite database file instead of process memory. The options are validated when the host starts (or when the store is first resolved). The ledger becomes
     /// the kit's <see cref="IUsageLedger"/> unless <see cref="SqliteStoreOptions.UseAsUsageLedger"/> is
     /// <see langword="false"/> or the application registered its own.
     /// </summary>
@@ -51,6 +52,8 @@ public static class SqliteStoreKitBuilderExtensions
         services.AddSingleton<IConversationStore>(static sp => new SqliteConversationStore(
             sp.GetRequiredService<SqliteDatabase>(),
             sp.GetService<TimeProvider>() ?? TimeProvider.System));
+        services.RemoveAll<IFileIngestionStore>();
+        services.AddSingleton<IFileIngestionStore>(static sp => new SqliteFileIngestionStore(sp.GetRequiredService<SqliteDatabase>()));
         services.TryAddSingleton(static sp => new SqliteUsageLedger(sp.GetRequiredService<SqliteDatabase>()));
         UsageLedgerRegistration.Register(
             services,

@@ -214,8 +214,38 @@ internal static class UsageEntryTags
 [JsonSerializable(typeof(StoredUsageEntry))]
 internal sealed partial class RedisUsageJsonContext : JsonSerializerContext;
 
+/// <summary>
+/// A file ingestion record as stored in its name's hash (the field is the content hash; the vector store name is the
+/// key). A storage format of its own, so the public record can evolve without breaking data.
+/// </summary>
+internal sealed class StoredFileIngestion
+{
+    [JsonPropertyName("fileId")]
+    public required string FileId { get; init; }
+
+    [JsonPropertyName("fileName")]
+    public required string FileName { get; init; }
+
+    [JsonPropertyName("bytes")]
+    public long Bytes { get; init; }
+
+    [JsonPropertyName("status")]
+    public required string Status { get; init; }
+
+    [JsonPropertyName("vectorStoreId")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? VectorStoreId { get; init; }
+
+    [JsonPropertyName("createdAt")]
+    public DateTimeOffset CreatedAt { get; init; }
+
+    [JsonPropertyName("updatedAt")]
+    public DateTimeOffset UpdatedAt { get; init; }
+}
+
 /// <summary>Source-generated JSON for the stored documents; enums as their names.</summary>
 [JsonSourceGenerationOptions(UseStringEnumConverter = true)]
 [JsonSerializable(typeof(StoredBinding))]
 [JsonSerializable(typeof(StoredAssistant))]
+[JsonSerializable(typeof(StoredFileIngestion))]
 internal sealed partial class RedisJsonContext : JsonSerializerContext;

@@ -29,6 +29,11 @@ internal sealed record SqliteMigration(int Version, string Description, string S
 /// Version 4: <c>fencing_token</c>, the <see cref="ConversationBinding.FencingToken"/> of the binding's last accepted
 /// save (0 for rows written before, which are therefore unfenced until a fenced writer saves them).
 /// </para>
+/// <para>
+/// Version 5: the file ingestion records (<see cref="IFileIngestionStore"/>): <c>assistants_kit_file_ingestions</c>, one
+/// row per (vector store name, content SHA-256) with the uploaded file's ID, name and length, the vector store ID once
+/// known, the status (<c>uploaded</c>, <c>added</c>, <c>failed</c>) and the round-trip times it was recorded and changed.
+/// </para>
 /// </remarks>
 internal static class SqliteSchema
 {
@@ -119,6 +124,20 @@ internal static class SqliteSchema
             """),
         new(4, "fencing tokens of conversation leases", """
             ALTER TABLE assistants_kit_bindings ADD COLUMN fencing_token INTEGER NOT NULL DEFAULT 0;
+            """),
+        new(5, "file ingestion records", """
+            CREATE TABLE assistants_kit_file_ingestions (
+                vector_store_name TEXT    NOT NULL,
+                content_hash      TEXT    NOT NULL,
+                file_id           TEXT    NOT NULL,
+                file_name         TEXT    NOT NULL,
+                bytes             INTEGER NOT NULL,
+                status            TEXT    NOT NULL,
+                vector_store_id   TEXT    NULL,
+                created_at        TEXT    NOT NULL,
+                updated_at        TEXT    NOT NULL,
+                PRIMARY KEY (vector_store_name, content_hash)
+            ) WITHOUT ROWID;
             """),
     ];
 

@@ -24,7 +24,10 @@ public sealed partial class AssistantFiles
     /// counting what the store holds) before anything is uploaded. A file the service fails to process is reported in
     /// <see cref="FileIngestionResult.Failures"/> with the service's code (<c>unsupported_file</c>, <c>invalid_file</c>,
     /// <c>server_error</c>) and logged; call <see cref="FileIngestionResult.EnsureSuccess"/> to turn that into an
-    /// exception. Content that failed with <c>server_error</c> earlier is added again (not uploaded again). With
+    /// exception. Content that failed with <c>server_error</c> earlier is added again (not uploaded again). Each upload is
+    /// recorded in the <see cref="IFileIngestionStore"/> right after <c>POST /files</c>; content an earlier ingestion
+    /// uploaded but never added (it stopped: a crash, a failed batch, a cancellation) is added from that upload when the
+    /// server still has it (<c>GET /files/{id}</c>), and uploaded again otherwise. With
     /// <see cref="FileIngestionOptions.ReplaceChangedFiles"/>, a file of the same name with other content is removed once
     /// the new content is processed. Vector storage is reported to accounting after the files are processed.
     /// </remarks>
@@ -36,6 +39,7 @@ public sealed partial class AssistantFiles
     /// <exception cref="FileLimitException">A file breaks a limit; nothing was uploaded.</exception>
     /// <exception cref="FileProcessingTimeoutException">The files were not processed within the timeout.</exception>
     /// <exception cref="AssistantsServerException">The server refused a request or could not be reached.</exception>
+    /// <exception cref="FileIngestionStoreException">The ingestion store failed; the message says what was left on the server.</exception>
     public async Task<FileIngestionResult> IngestAsync(
         string vectorStoreName,
         IEnumerable<FileSource> files,
@@ -175,12 +179,16 @@ public sealed partial class AssistantFiles
         return TranslateAsync(async () => (IReadOnlyList<VectorStoreFileResult>)await ListFilesAsync(vectorStoreId, cancellationToken).ConfigureAwait(false));
     }
 
-    /// <summary>Removes a file from a vector store (it is no longer searched there) and, with <paramref name="deleteFile"/>, deletes the upload.</summary>
+    /// <summary>
+    /// Removes a file from a vector store (it is no longer searched there) and, with <paramref name="deleteFile"/>, deletes
+    /// the upload and forgets its record in the <see cref="IFileIngestionStore"/>.
+    /// </summary>
     /// <param name="vectorStoreId">The vector store ID.</param>
     /// <param name="fileId">The file ID.</param>
     /// <param name="deleteFile">Whether to delete the uploaded file too. Default: <see langword="false"/>.</param>
     /// <param name="cancellationToken">A cancellation token.</param>
     /// <returns>A task that completes when the file is removed (a file already gone is no error).</returns>
+    /// <exception cref="FileIngestionStoreException">The ingestion store failed to forget the record of the deleted upload.</exception>
     public Task RemoveFileFromVectorStoreAsync(string vectorStoreId, string fileId, bool deleteFile = false, CancellationToken cancellationToken = default)
     {
         _ = Throw.IfNullOrWhiteSpace(vectorStoreId);
@@ -191,6 +199,12 @@ public sealed partial class AssistantFiles
             if (deleteFile)
             {
                 await DeleteFileCoreAsync(fileId, cancellationToken).ConfigureAwait(false);
+                if (await GetKitNameAsync(vectorStoreId, cancellationToken).ConfigureAwait(false) is { } name)
+                {
+                    var consequence = $"File {fileId} was removed from vector store {vectorStoreId} and deleted; a record left behind points to a deleted upload and is forgotten when an ingestion finds it gone.";
+                    var records = await StoreCallAsync(name, "list its records", consequence, () => ListRecordsAsync(name, cancellationToken), cancellationToken).ConfigureAwait(false);
+                    await ForgetRecordsAsync(name, vectorStoreId, records.Values.Where(r => r.FileId == fileId), consequence, cancellationToken).ConfigureAwait(false);
+                }
             }
 
             return true;
@@ -199,18 +213,24 @@ public sealed partial class AssistantFiles
 
     /// <summary>
     /// Deletes a vector store and, with <paramref name="deleteUploadedFiles"/>, the uploads the kit made for it (its files
-    /// carrying <c>kit_sha256</c>); stops accounting its storage.
+    /// carrying <c>kit_sha256</c>, and the uploads the <see cref="IFileIngestionStore"/> recorded for it that an
+    /// interrupted ingestion never added), forgetting the records of the deleted uploads; stops accounting its storage.
+    /// Without <paramref name="deleteUploadedFiles"/> the records are kept, so ingesting the same files again reuses the
+    /// uploads.
     /// </summary>
     /// <param name="vectorStoreId">The vector store ID.</param>
     /// <param name="deleteUploadedFiles">Whether to delete the kit's uploads too. Default: <see langword="true"/>.</param>
     /// <param name="cancellationToken">A cancellation token.</param>
     /// <returns>What was deleted.</returns>
+    /// <exception cref="FileIngestionStoreException">The ingestion store failed; the message says what was deleted.</exception>
     public Task<VectorStoreDeletion> DeleteVectorStoreAsync(string vectorStoreId, bool deleteUploadedFiles = true, CancellationToken cancellationToken = default)
     {
         _ = Throw.IfNullOrWhiteSpace(vectorStoreId);
         return TranslateAsync(async () =>
         {
             var kitFiles = new List<string>();
+            string? name = null;
+            var records = new Dictionary<string, FileIngestionRecord>(StringComparer.Ordinal);
             if (deleteUploadedFiles)
             {
                 try
@@ -220,6 +240,16 @@ public sealed partial class AssistantFiles
                 catch (ClientResultException ex) when (ex.Status == 404)
                 {
                     // Already gone: nothing to list.
+                }
+
+                // The uploads recorded for this store that an interrupted ingestion never added to it.
+                name = await GetKitNameAsync(vectorStoreId, cancellationToken).ConfigureAwait(false);
+                if (name is not null)
+                {
+                    records = await StoreCallAsync(name, "list its records", "Nothing was deleted.", () => ListRecordsAsync(name, cancellationToken), cancellationToken).ConfigureAwait(false);
+                    kitFiles.AddRange(records.Values
+                        .Where(r => r.VectorStoreId == vectorStoreId && r.Status == FileIngestionStatus.Uploaded && !kitFiles.Contains(r.FileId))
+                        .Select(r => r.FileId));
                 }
             }
 
@@ -244,6 +274,17 @@ public sealed partial class AssistantFiles
 
             await _storage.StopTrackingAsync(vectorStoreId, cancellationToken).ConfigureAwait(false);
             FilesLog.VectorStoreDeleted(_logger, vectorStoreId, deleted, deletedFiles.Count);
+
+            if (name is not null)
+            {
+                await ForgetRecordsAsync(
+                    name,
+                    vectorStoreId,
+                    records.Values.Where(r => kitFiles.Contains(r.FileId)),
+                    $"Vector store {vectorStoreId} and {deletedFiles.Count} uploads were deleted; records left behind point to deleted uploads and are forgotten when an ingestion finds them gone.",
+                    cancellationToken).ConfigureAwait(false);
+            }
+
             return new VectorStoreDeletion(vectorStoreId, deleted, deletedFiles);
         });
     }
@@ -267,6 +308,8 @@ public sealed partial class AssistantFiles
     private async Task<FileIngestionResult> IngestCoreAsync(
         string name, List<PreparedFile> prepared, FileIngestionOptions options, DateTimeOffset started, CancellationToken cancellationToken)
     {
+        // The uploads recorded under this name, read before anything changes on the server.
+        var records = await StoreCallAsync(name, "list its records", "Nothing was uploaded or changed.", () => ListRecordsAsync(name, cancellationToken), cancellationToken).ConfigureAwait(false);
         var store = await FindVectorStoreCoreAsync(name, cancellationToken).ConfigureAwait(false);
         var created = store is null;
         store ??= await CreateVectorStoreCoreAsync(name, options, cancellationToken).ConfigureAwait(false);
@@ -293,6 +336,11 @@ public sealed partial class AssistantFiles
                     || (found.State == VectorStoreFileState.Failed && found.ErrorCode == "server_error");
                 plan = new FilePlan(file, transient ? IngestionOutcome.Readded : IngestionOutcome.Reused, found);
             }
+            else if (records.TryGetValue(file.ContentHash, out var record) && await RecordedUploadExistsAsync(name, record, records, cancellationToken).ConfigureAwait(false))
+            {
+                // Uploaded by an ingestion that stopped before adding it: add that upload.
+                plan = new FilePlan(file, IngestionOutcome.Resumed, null) { FileId = record.FileId };
+            }
             else
             {
                 plan = new FilePlan(file, IngestionOutcome.Uploaded, null);
@@ -302,7 +350,7 @@ public sealed partial class AssistantFiles
             planned[file.ContentHash] = plan;
         }
 
-        CheckCapacity(name, created ? 0 : store.FileCount, plans.Count(p => p.Outcome == IngestionOutcome.Uploaded && p.SameAs is null));
+        CheckCapacity(name, created ? 0 : store.FileCount, plans.Count(p => p.Outcome is IngestionOutcome.Uploaded or IngestionOutcome.Resumed && p.SameAs is null));
 
         var entries = new List<BatchEntry>();
         foreach (var plan in plans.Where(p => p.SameAs is null))
@@ -312,7 +360,12 @@ public sealed partial class AssistantFiles
             {
                 case IngestionOutcome.Uploaded:
                     plan.FileId = (await UploadPreparedAsync(plan.File, cancellationToken).ConfigureAwait(false)).Id;
+                    await RecordUploadAsync(name, store.Id, plan.File, plan.FileId, records).ConfigureAwait(false);
                     entries.Add(new BatchEntry(plan.FileId, attributes, options.Chunking));
+                    break;
+                case IngestionOutcome.Resumed:
+                    FilesLog.Resuming(_logger, plan.File.FileName, plan.File.ContentHash, plan.FileId!, name, store.Id);
+                    entries.Add(new BatchEntry(plan.FileId!, attributes, options.Chunking));
                     break;
                 case IngestionOutcome.Readded:
                     plan.FileId = plan.Existing!.FileId;
@@ -353,7 +406,219 @@ public sealed partial class AssistantFiles
             ? await RemoveReplacedAsync(store.Id, existing, results, cancellationToken).ConfigureAwait(false)
             : [];
         await ReportStorageCoreAsync(store.Id, options.ConversationKey, ReadOnly(options.Tags), cancellationToken).ConfigureAwait(false);
+        await RecordOutcomesAsync(name, store.Id, plans, results, existing, removed, records, cancellationToken).ConfigureAwait(false);
         return new FileIngestionResult(store.Id, created, results, removed);
+    }
+
+    /// <summary>Reads the records of a vector store name, by content hash.</summary>
+    private async Task<Dictionary<string, FileIngestionRecord>> ListRecordsAsync(string name, CancellationToken cancellationToken)
+    {
+        var records = new Dictionary<string, FileIngestionRecord>(StringComparer.Ordinal);
+        await foreach (var record in _ingestions.ListAsync(name, cancellationToken).ConfigureAwait(false))
+        {
+            records[record.ContentHash] = record;
+        }
+
+        return records;
+    }
+
+    /// <summary>Whether a recorded upload is still on the server (<c>GET /files/{id}</c>); a record of a gone upload is forgotten.</summary>
+    private async Task<bool> RecordedUploadExistsAsync(string name, FileIngestionRecord record, Dictionary<string, FileIngestionRecord> records, CancellationToken cancellationToken)
+    {
+        try
+        {
+            _ = await _clients.Files.GetFileAsync(record.FileId, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (ClientResultException ex) when (ex.Status == 404)
+        {
+            FilesLog.RecordedUploadGone(_logger, record.FileId, record.FileName, name);
+        }
+
+        _ = await StoreCallAsync(name, "forget a gone upload", "Nothing was uploaded for the files not yet in the vector store.", () => _ingestions.RemoveAsync(name, record.ContentHash, cancellationToken).AsTask(), cancellationToken).ConfigureAwait(false);
+        records.Remove(record.ContentHash);
+        return false;
+    }
+
+    /// <summary>
+    /// Records an upload right after <c>POST /files</c>, before the file is added to the vector store. The write is not
+    /// cancellable (the upload happened; it must be remembered). When the store fails, the upload is deleted (so nothing
+    /// is left that no one knows about) and the ingestion stops with a <see cref="FileIngestionStoreException"/>.
+    /// </summary>
+    private async Task RecordUploadAsync(string name, string vectorStoreId, PreparedFile file, string fileId, Dictionary<string, FileIngestionRecord> records)
+    {
+        var now = _time.GetUtcNow();
+        var record = new FileIngestionRecord(name, file.ContentHash, fileId, file.FileName, file.Length, FileIngestionStatus.Uploaded)
+        {
+            VectorStoreId = vectorStoreId,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        try
+        {
+            await _ingestions.SaveAsync(record, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            FilesLog.IngestionStoreFailed(_logger, "record an upload", name, ex);
+            var deleted = false;
+            try
+            {
+                deleted = await DeleteFileCoreAsync(fileId, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception deleteError) when (deleteError is ClientResultException or HttpRequestException or Polly.Timeout.TimeoutRejectedException)
+            {
+                // Reported in the message below.
+            }
+
+            throw new FileIngestionStoreException(
+                name,
+                $"The file ingestion store failed to record the upload {fileId} of '{file.FileName}' for '{name}' ({ex.GetType().Name}: {ex.Message}). " +
+                (deleted
+                    ? "The upload was deleted, so nothing is left behind; uploads recorded before it are reused when you ingest again."
+                    : $"Deleting the upload failed too: delete file {fileId} yourself.") +
+                $" Nothing was added to vector store {vectorStoreId} by this ingestion.",
+                ex);
+        }
+
+        FilesLog.Recorded(_logger, fileId, file.FileName, name, FileIngestionStatus.Uploaded, file.ContentHash);
+        records[file.ContentHash] = record;
+    }
+
+    /// <summary>
+    /// Brings the records in line with the vector store after the wait: every file's state (added, failed), the file ID
+    /// the store holds for its content, and the records of replaced files forgotten. Writes only what changed.
+    /// </summary>
+    private async Task RecordOutcomesAsync(
+        string name,
+        string vectorStoreId,
+        List<FilePlan> plans,
+        List<IngestedFile> results,
+        IReadOnlyList<VectorStoreFileResult> existing,
+        IReadOnlyList<string> removed,
+        Dictionary<string, FileIngestionRecord> records,
+        CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        var writes = new List<FileIngestionRecord>();
+        for (var i = 0; i < plans.Count; i++)
+        {
+            if (plans[i].SameAs is not null)
+            {
+                continue;
+            }
+
+            var result = results[i];
+            var status = result.State switch
+            {
+                VectorStoreFileState.Completed => FileIngestionStatus.Added,
+                VectorStoreFileState.Failed or VectorStoreFileState.Cancelled => FileIngestionStatus.Failed,
+                _ => FileIngestionStatus.Uploaded,
+            };
+            records.TryGetValue(result.ContentHash, out var current);
+            if (current is not null && current.FileId == result.FileId && current.Status == status && current.VectorStoreId == vectorStoreId
+                && current.FileName == result.FileName && current.Bytes == result.Bytes)
+            {
+                continue;
+            }
+
+            writes.Add(new FileIngestionRecord(name, result.ContentHash, result.FileId, result.FileName, result.Bytes, status)
+            {
+                VectorStoreId = vectorStoreId,
+                CreatedAt = current is not null && current.FileId == result.FileId ? current.CreatedAt : now,
+                UpdatedAt = now,
+            });
+        }
+
+        var gone = removed.ToHashSet(StringComparer.Ordinal);
+        var forget = existing
+            .Where(f => gone.Contains(f.FileId) && f.ContentHash is { } hash && records.TryGetValue(hash, out var r) && r.FileId == f.FileId)
+            .Select(f => f.ContentHash!)
+            .Distinct(StringComparer.Ordinal)
+            .ToList();
+        if (writes.Count == 0 && forget.Count == 0)
+        {
+            return;
+        }
+
+        _ = await StoreCallAsync(
+            name,
+            "record the processed files",
+            $"The files are in vector store {vectorStoreId} with their final states; ingesting again finds them there and brings the records up to date.",
+            async () =>
+            {
+                foreach (var record in writes)
+                {
+                    await _ingestions.SaveAsync(record, cancellationToken).ConfigureAwait(false);
+                    FilesLog.Recorded(_logger, record.FileId, record.FileName, name, record.Status, record.ContentHash);
+                }
+
+                foreach (var hash in forget)
+                {
+                    _ = await _ingestions.RemoveAsync(name, hash, cancellationToken).ConfigureAwait(false);
+                }
+
+                return true;
+            },
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Forgets the records of a name that <paramref name="forget"/> selects.</summary>
+    private async Task ForgetRecordsAsync(string name, string vectorStoreId, IEnumerable<FileIngestionRecord> forget, string consequence, CancellationToken cancellationToken)
+    {
+        var hashes = forget.Select(r => r.ContentHash).ToList();
+        if (hashes.Count == 0)
+        {
+            return;
+        }
+
+        _ = await StoreCallAsync(
+            name,
+            "forget the records of deleted files",
+            consequence,
+            async () =>
+            {
+                foreach (var hash in hashes)
+                {
+                    _ = await _ingestions.RemoveAsync(name, hash, cancellationToken).ConfigureAwait(false);
+                }
+
+                return true;
+            },
+            cancellationToken).ConfigureAwait(false);
+        FilesLog.RecordsRemoved(_logger, hashes.Count, name, vectorStoreId);
+    }
+
+    /// <summary>The name the kit finds a vector store by (its <c>kit_vector_store</c> metadata), or <see langword="null"/> when it has none or is gone.</summary>
+    private async Task<string?> GetKitNameAsync(string vectorStoreId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var store = (await _clients.VectorStores.GetVectorStoreAsync(vectorStoreId, cancellationToken).ConfigureAwait(false)).Value;
+            return store.Metadata.TryGetValue(VectorStoreNameKey, out var name) && !string.IsNullOrEmpty(name) ? name : null;
+        }
+        catch (ClientResultException ex) when (ex.Status == 404)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Runs an operation of the ingestion store; its failure (other than the caller's cancellation) is logged and thrown
+    /// as a <see cref="FileIngestionStoreException"/> saying what failed and, in <paramref name="consequence"/>, what was
+    /// left on the server.
+    /// </summary>
+    private async Task<T> StoreCallAsync<T>(string name, string operation, string consequence, Func<Task<T>> call, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await call().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            FilesLog.IngestionStoreFailed(_logger, operation, name, ex);
+            throw new FileIngestionStoreException(name, $"The file ingestion store failed to {operation} for '{name}' ({ex.GetType().Name}: {ex.Message}). {consequence}", ex);
+        }
     }
 
     /// <summary>Removes files whose name came back with other content that is now processed; deletes their uploads.</summary>

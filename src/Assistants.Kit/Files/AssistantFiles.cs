@@ -22,7 +22,10 @@ namespace Assistants.Kit;
 /// <para>
 /// <see cref="IngestAsync"/> is idempotent: each file's SHA-256 is kept on its vector store file as the attribute
 /// <c>kit_sha256</c> (with the name as <c>kit_file</c>) and the vector store is found again by its metadata
-/// <c>kit_vector_store</c>, so ingesting the same files again lists the store and uploads and indexes nothing.
+/// <c>kit_vector_store</c>, so ingesting the same files again lists the store and uploads and indexes nothing. Each
+/// upload is also recorded in the kit's <see cref="IFileIngestionStore"/> (per vector store name and SHA-256) right after
+/// <c>POST /files</c>, so an ingestion that stopped before adding a file to the vector store reuses that upload next
+/// time instead of uploading the content again.
 /// </para>
 /// <para>
 /// Limits (<see cref="FileLimits"/>: 512 MB per file, 10,000 files per vector store, the accepted extensions) are
@@ -47,6 +50,7 @@ public sealed partial class AssistantFiles
     private readonly AssistantsKitOptions _kitOptions;
     private readonly IVectorStorageAccounting _storage;
     private readonly IConversationStore _conversations;
+    private readonly IFileIngestionStore _ingestions;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
@@ -56,6 +60,7 @@ public sealed partial class AssistantFiles
         AssistantsKitOptions kitOptions,
         IVectorStorageAccounting storage,
         IConversationStore conversations,
+        IFileIngestionStore ingestions,
         TimeProvider time,
         ILogger<AssistantFiles> logger)
     {
@@ -64,6 +69,7 @@ public sealed partial class AssistantFiles
         _kitOptions = kitOptions;
         _storage = storage;
         _conversations = conversations;
+        _ingestions = ingestions;
         _time = time;
         _logger = logger;
     }

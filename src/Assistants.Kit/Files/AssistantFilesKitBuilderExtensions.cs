@@ -16,7 +16,9 @@ public static class AssistantFilesKitBuilderExtensions
 {
     /// <summary>
     /// Registers <see cref="AssistantFiles"/> with its options bound from <see cref="AssistantFilesOptions.SectionName"/>
-    /// (when configuration is registered) and validated on start. Calling it again only adds the configuration.
+    /// (when configuration is registered) and validated on start, and the in-memory <see cref="IFileIngestionStore"/>
+    /// unless one is registered (<c>AddSqliteStore</c> and <c>AddRedisStore</c> register theirs, before or after this).
+    /// Calling it again only adds the configuration.
     /// </summary>
     /// <param name="builder">The kit builder.</param>
     /// <param name="configure">Sets the options in code (after the configuration binding).</param>
@@ -28,12 +30,14 @@ public static class AssistantFilesKitBuilderExtensions
         services.AddOptions<AssistantFilesOptions>().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<AssistantFilesOptions>, ConfigureFilesFromConfiguration>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AssistantFilesOptions>, AssistantFilesOptionsValidator>());
+        services.TryAddSingleton<IFileIngestionStore, InMemoryFileIngestionStore>();
         services.TryAddSingleton(static sp => new AssistantFiles(
             sp.GetRequiredService<OpenAIClientProvider>(),
             sp.GetRequiredService<IOptions<AssistantFilesOptions>>().Value,
             sp.GetRequiredService<IOptions<AssistantsKitOptions>>().Value,
             sp.GetRequiredService<IVectorStorageAccounting>(),
             sp.GetRequiredService<IConversationStore>(),
+            sp.GetRequiredService<IFileIngestionStore>(),
             sp.GetService<TimeProvider>() ?? TimeProvider.System,
             (sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance).CreateLogger<AssistantFiles>()));
         if (configure is not null)

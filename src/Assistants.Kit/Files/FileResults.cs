@@ -78,6 +78,12 @@ public enum IngestionOutcome
 
     /// <summary>The same content was in the vector store but had failed transiently (<c>server_error</c>): added again, not uploaded.</summary>
     Readded,
+
+    /// <summary>
+    /// An earlier ingestion had uploaded the content but stopped before adding it to the vector store (the kit's
+    /// <see cref="IFileIngestionStore"/> remembered the upload, and the server still has it): added now, not uploaded again.
+    /// </summary>
+    Resumed,
 }
 
 /// <summary>One file of an ingestion.</summary>

@@ -237,6 +237,35 @@ public sealed class RedisStoreTests : IAsyncLifetime
         Assert.Equal(RedisStoreOptions.DefaultKeyPrefix, provider.GetRequiredService<RedisConnection>().KeyPrefix);
     }
 
+    [RedisFact]
+    public async Task AddRedisStore_RegistersItsFileIngestionStore_BeforeOrAfterAddFiles_AndTheRecordsSurviveARestart()
+    {
+        var record = new FileIngestionRecord("docs", new string('a', 64), "file-1", "handbook.md", 42, FileIngestionStatus.Added) { VectorStoreId = "vs_1" };
+        foreach (var before in new[] { true, false })
+        {
+            var services = new ServiceCollection();
+            var kit = services.AddAssistantsKit(o => o.ApiKey = "sk-test");
+            Action<RedisStoreOptions> redis = o =>
+            {
+                o.ConnectionString = RedisServer.ConnectionString;
+                o.KeyPrefix = _prefix;
+            };
+            _ = before ? kit.AddRedisStore(redis).AddFiles() : kit.AddFiles().AddRedisStore(redis);
+            await using var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+            var store = provider.GetRequiredService<IFileIngestionStore>();
+
+            Assert.IsType<RedisFileIngestionStore>(store);
+            if (before)
+            {
+                await store.SaveAsync(record);
+            }
+            else
+            {
+                Assert.Equal(record, await store.GetAsync("docs", record.ContentHash));
+            }
+        }
+    }
+
     [Fact]
     public void AddRedisStore_WithAMultiplexer_SetsItAndTheOtherOptions()
     {

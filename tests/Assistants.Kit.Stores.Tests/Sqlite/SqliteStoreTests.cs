@@ -109,11 +109,77 @@ public sealed class SqliteStoreTests(ITestOutputHelper output) : IDisposable
         var old = await store.GetAsync("k", AssistantsProtocol.Assistants);
 
         Assert.Equal(("thread_old", 7L, 0L), (old!.ThreadId, old.Version, old.FencingToken));
-        Assert.Equal("4", await ScalarAsync(path, "SELECT MAX(version) FROM assistants_kit_schema;"));
+        Assert.Equal(SqliteSchema.LatestVersion.ToString(CultureInfo.InvariantCulture), await ScalarAsync(path, "SELECT MAX(version) FROM assistants_kit_schema;"));
         Assert.Equal("fencing tokens of conversation leases", await ScalarAsync(path, "SELECT description FROM assistants_kit_schema WHERE version = 4;"));
         var fenced = await store.SaveAsync(old with { FencingToken = 11 });
         Assert.Equal("11", await ScalarAsync(path, "SELECT fencing_token FROM assistants_kit_bindings WHERE conversation_key = 'k';"));
         await Assert.ThrowsAsync<ConversationFencedException>(() => store.SaveAsync(fenced with { FencingToken = 0 }).AsTask());
+    }
+
+    [Fact]
+    public async Task AVersion4File_IsMigratedToFileIngestionRecords_KeepingItsBindings_AndRecordsSurviveAReopen()
+    {
+        // A file as the previous release left it: migrations 1-4, one binding, no ingestion table.
+        var path = _directory.File("kit.db");
+        using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            using var transaction = connection.BeginTransaction();
+            foreach (var sql in new[] { SqliteSchema.CreateSchemaTable }.Concat(SqliteSchema.Migrations.Where(m => m.Version <= 4).Select(m => m.Sql)))
+            {
+                using var step = connection.CreateCommand();
+                step.CommandText = sql;
+                await step.ExecuteNonQueryAsync();
+            }
+
+            using var rows = connection.CreateCommand();
+            rows.CommandText =
+                "INSERT INTO assistants_kit_schema (version, description, applied_at) VALUES (1, 'a', 'then'), (2, 'b', 'then'), (3, 'c', 'then'), (4, 'd', 'then');" +
+                "INSERT INTO assistants_kit_bindings (conversation_key, protocol, thread_id, message_count, created_at, updated_at, version, fencing_token) " +
+                "VALUES ('k', 'Assistants', 'thread_old', 3, '2026-01-01T00:00:00.0000000+00:00', '2026-01-01T00:00:00.0000000+00:00', 7, 5);";
+            await rows.ExecuteNonQueryAsync();
+            transaction.Commit();
+        }
+
+        Assert.Equal("0", await ScalarAsync(path, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'assistants_kit_file_ingestions';"));
+        var ingestions = Ingestions(path);
+        Assert.Null(await ingestions.GetAsync("docs", new string('a', 64)));
+
+        Assert.Equal("5", await ScalarAsync(path, "SELECT MAX(version) FROM assistants_kit_schema;"));
+        Assert.Equal("file ingestion records|2026-03-04T05:06:07.0000000+00:00", await ScalarAsync(path, "SELECT description || '|' || applied_at FROM assistants_kit_schema WHERE version = 5;"));
+        var old = await Store(path).GetAsync("k", AssistantsProtocol.Assistants);
+        Assert.Equal(("thread_old", 7L, 5L), (old!.ThreadId, old.Version, old.FencingToken));
+
+        var record = new FileIngestionRecord("docs", new string('a', 64), "file-1", "handbook.md", 42, FileIngestionStatus.Uploaded) { VectorStoreId = "vs_1", CreatedAt = _time.GetUtcNow(), UpdatedAt = _time.GetUtcNow() };
+        await ingestions.SaveAsync(record);
+        Assert.Equal("file-1|uploaded|vs_1", await ScalarAsync(path, "SELECT file_id || '|' || status || '|' || vector_store_id FROM assistants_kit_file_ingestions;"));
+        Assert.Equal(record, await Ingestions(path).GetAsync("docs", record.ContentHash));
+        Assert.Equal(SqliteSchema.Migrations.Count.ToString(CultureInfo.InvariantCulture), await ScalarAsync(path, "SELECT COUNT(*) FROM assistants_kit_schema;"));
+    }
+
+    [Fact]
+    public async Task AddSqliteStore_RegistersItsFileIngestionStore_BeforeOrAfterAddFiles_AndTheRecordsSurviveARestart()
+    {
+        var path = _directory.File("kit.db");
+        var record = new FileIngestionRecord("docs", new string('a', 64), "file-1", "handbook.md", 42, FileIngestionStatus.Added) { VectorStoreId = "vs_1" };
+        foreach (var before in new[] { true, false })
+        {
+            var services = new ServiceCollection();
+            var kit = services.AddAssistantsKit(o => o.ApiKey = "sk-test");
+            _ = before ? kit.AddSqliteStore(path).AddFiles() : kit.AddFiles().AddSqliteStore(path);
+            await using var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+            var store = provider.GetRequiredService<IFileIngestionStore>();
+
+            Assert.IsType<SqliteFileIngestionStore>(store);
+            if (before)
+            {
+                await store.SaveAsync(record);
+            }
+            else
+            {
+                Assert.Equal(record, await store.GetAsync("docs", record.ContentHash));
+            }
+        }
     }
 
     [Fact]
@@ -292,6 +358,13 @@ public sealed class SqliteStoreTests(ITestOutputHelper output) : IDisposable
 
         Assert.ThrowsAny<ArgumentException>(() => builder.AddSqliteStore(" "));
         Assert.Throws<ArgumentNullException>(() => builder.AddSqliteStore((string)null!));
+    }
+
+    private SqliteFileIngestionStore Ingestions(string path)
+    {
+        var database = new SqliteDatabase(new SqliteStoreOptions { Path = path }, _time, NullLogger.Instance);
+        _databases.Add(database);
+        return new SqliteFileIngestionStore(database);
     }
 
     private SqliteConversationStore Store(string path)

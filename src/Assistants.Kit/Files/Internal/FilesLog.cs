@@ -43,4 +43,19 @@ internal static partial class FilesLog
 
     [LoggerMessage(4012, LogLevel.Information, "Attached vector store {VectorStoreId} to thread {ThreadId}.")]
     public static partial void AttachedToThread(ILogger logger, string vectorStoreId, string threadId);
+
+    [LoggerMessage(4013, LogLevel.Information, "File '{FileName}' (SHA-256 {ContentHash}) was uploaded as {FileId} by an earlier ingestion into '{Name}' that did not add it; adding that upload to vector store {VectorStoreId} instead of uploading again.")]
+    public static partial void Resuming(ILogger logger, string fileName, string contentHash, string fileId, string name, string vectorStoreId);
+
+    [LoggerMessage(4014, LogLevel.Information, "The recorded upload {FileId} of '{FileName}' for '{Name}' is gone from the server; forgetting it and uploading the file again.")]
+    public static partial void RecordedUploadGone(ILogger logger, string fileId, string fileName, string name);
+
+    [LoggerMessage(4015, LogLevel.Error, "The file ingestion store failed to {Operation} for '{Name}'.")]
+    public static partial void IngestionStoreFailed(ILogger logger, string operation, string name, Exception exception);
+
+    [LoggerMessage(4016, LogLevel.Debug, "Recorded file {FileId} '{FileName}' of '{Name}' as {Status} (SHA-256 {ContentHash}).")]
+    public static partial void Recorded(ILogger logger, string fileId, string fileName, string name, FileIngestionStatus status, string contentHash);
+
+    [LoggerMessage(4017, LogLevel.Debug, "Forgot {Count} file ingestion records of '{Name}' (vector store {VectorStoreId}).")]
+    public static partial void RecordsRemoved(ILogger logger, int count, string name, string vectorStoreId);
 }
