@@ -72,6 +72,23 @@ public sealed class UsageParsingTests
             TokenUsage.Parse(ModelReaderWriter.Write(run.Usage, ModelReaderWriterOptions.Json, OpenAIContext.Default)));
     }
 
+    [Theory]
+    [InlineData("""{"prompt_tokens":10,"completion_tokens":5,"total_tokens":15,"prompt_tokens_details":{"cached_tokens":7},"completion_tokens_details":{"reasoning_tokens":3}}""", 7, 3)]
+    [InlineData("""{"prompt_tokens":10,"completion_tokens":5,"prompt_token_details":{"cached_tokens":4},"prompt_tokens_details":{"cached_tokens":7}}""", 4, 0)]
+    [InlineData("""{"prompt_tokens":10,"completion_tokens":5,"prompt_token_details":{"cached_tokens":0},"prompt_tokens_details":{"cached_tokens":7}}""", 7, 0)]
+    [InlineData("""{"cached_tokens":9,"reasoning_tokens":9,"other":{"cached_tokens":9,"reasoning_tokens":9},"completion_tokens_details":{"cached_tokens":9,"x":{"reasoning_tokens":9}}}""", 0, 0)]
+    [InlineData("""{"prompt_tokens_details":{"cached_tokens":"7"},"completion_tokens_details":{"reasoning_tokens":null}}""", 0, 0)]
+    public void SdkUsageBridge_ReadsTheTwoDetailCountsWhereTheParserDoes(string json, long cached, long reasoning)
+    {
+        Assert.Equal((cached, reasoning), SdkTokenUsage.ReadDetails(System.Text.Encoding.UTF8.GetBytes(json)));
+
+        // The same counts as the public parser, for the same JSON.
+        if (TokenUsage.TryParse(BinaryData.FromString(json), out var parsed))
+        {
+            Assert.Equal((parsed.CachedInputTokens, parsed.ReasoningTokens), (cached, reasoning));
+        }
+    }
+
     [Fact]
     public void SdkRunStepUsage_FromRecordedStreamedStep()
     {
