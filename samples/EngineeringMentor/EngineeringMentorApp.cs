@@ -32,10 +32,10 @@ public static class EngineeringMentorApp
     /// <summary>The vector store the handbook is ingested into (found again by this name).</summary>
     public const string VectorStoreName = "engineering-mentor-handbook";
 
-    public const int ExitCompleted = 0;
-    public const int ExitRunNotCompleted = 1;
-    public const int ExitUsage = 2;
-    public const int ExitServerError = 3;
+    public const int ExitCompleted = SampleExit.Completed;
+    public const int ExitRunNotCompleted = SampleExit.RunNotCompleted;
+    public const int ExitUsage = SampleExit.Usage;
+    public const int ExitServerError = SampleExit.ServerError;
 
     private const string UsageText = """
         usage: dotnet run --project samples/EngineeringMentor -- [--poll] [--new] [--conversation KEY] <question words…>
@@ -94,11 +94,7 @@ public static class EngineeringMentorApp
 
         if (isNew)
         {
-            var protocolInUse = provider.GetRequiredService<IOptions<AssistantsKitOptions>>().Value.Protocol;
-            if (await provider.GetRequiredService<IConversationStore>().DeleteAsync(conversationKey, protocolInUse, cancellationToken).ConfigureAwait(false))
-            {
-                stderr.WriteLine($"started a new conversation for '{conversationKey}'");
-            }
+            await SampleConnection.StartNewConversationAsync(provider, conversationKey, stderr, cancellationToken).ConfigureAwait(false);
         }
 
         return await AskAsync(runner, files, message, conversationKey, poll, stdout, stderr, workingDirectory, connection.StateDirectory, cancellationToken).ConfigureAwait(false);
@@ -141,25 +137,9 @@ public static class EngineeringMentorApp
             stderr.WriteLine($"handbook not processed: {ex.Message}");
             return ExitServerError;
         }
-        catch (RunFailedException ex)
+        catch (Exception ex) when (SampleExit.IsRunOutcome(ex, cancellationToken))
         {
-            stderr.WriteLine($"run failed: {ex.Code}: {ex.Error.Message}");
-            return ExitRunNotCompleted;
-        }
-        catch (RunTimeoutException ex)
-        {
-            stderr.WriteLine($"run timed out: {ex.Message}");
-            return ExitRunNotCompleted;
-        }
-        catch (AssistantsServerException ex)
-        {
-            stderr.WriteLine($"server error: {ex.Message}");
-            return ExitServerError;
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            stderr.WriteLine("run cancelled: interrupted (the run was cancelled on the server)");
-            return ExitRunNotCompleted;
+            return SampleExit.Report(ex, stderr);
         }
 
         var number = 0;

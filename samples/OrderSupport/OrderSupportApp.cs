@@ -18,11 +18,11 @@ public static class OrderSupportApp
     /// <summary>The folder (under the current directory) that holds the sample's state.</summary>
     public const string StateFolder = SampleConnection.StateFolder;
 
-    public const int ExitCompleted = 0;
-    public const int ExitRunNotCompleted = 1;
-    public const int ExitUsage = 2;
-    public const int ExitServerError = 3;
-    public const int ExitBudget = 4;
+    public const int ExitCompleted = SampleExit.Completed;
+    public const int ExitRunNotCompleted = SampleExit.RunNotCompleted;
+    public const int ExitUsage = SampleExit.Usage;
+    public const int ExitServerError = SampleExit.ServerError;
+    public const int ExitBudget = SampleExit.Budget;
 
     public static async Task<int> RunAsync(
         string[] args,
@@ -64,12 +64,7 @@ public static class OrderSupportApp
 
         if (command.New)
         {
-            var store = provider.GetRequiredService<IConversationStore>();
-            var protocolInUse = provider.GetRequiredService<IOptions<AssistantsKitOptions>>().Value.Protocol;
-            if (await store.DeleteAsync(command.ConversationKey, protocolInUse, cancellationToken).ConfigureAwait(false))
-            {
-                stderr.WriteLine($"started a new conversation for '{command.ConversationKey}'");
-            }
+            await SampleConnection.StartNewConversationAsync(provider, command.ConversationKey, stderr, cancellationToken).ConfigureAwait(false);
         }
 
         return await RunOnceAsync(runner, command, new Approver(command.Approve, isTerminal, stdin, stderr), stdout, stderr, cancellationToken).ConfigureAwait(false);
@@ -111,30 +106,9 @@ public static class OrderSupportApp
             stderr.WriteLine($"run expired: {ex.Message}");
             return ExitRunNotCompleted;
         }
-        catch (RunFailedException ex)
+        catch (Exception ex) when (SampleExit.IsRunOutcome(ex, cancellationToken))
         {
-            stderr.WriteLine($"run failed: {ex.Code}: {ex.Error.Message}");
-            return ExitRunNotCompleted;
-        }
-        catch (RunTimeoutException ex)
-        {
-            stderr.WriteLine($"run timed out: {ex.Message}");
-            return ExitRunNotCompleted;
-        }
-        catch (BudgetExceededException ex)
-        {
-            stderr.WriteLine($"refused by budget: {ex.Message}");
-            return ExitBudget;
-        }
-        catch (AssistantsServerException ex)
-        {
-            stderr.WriteLine($"server error: {ex.Message}");
-            return ExitServerError;
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            stderr.WriteLine("run cancelled: interrupted (the run was cancelled on the server)");
-            return ExitRunNotCompleted;
+            return SampleExit.Report(ex, stderr);
         }
 
         stdout.WriteLine(SampleConnection.UsageLine(result));

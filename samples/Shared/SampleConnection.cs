@@ -2,6 +2,8 @@ using System.Collections;
 using Assistants.Kit;
 using Assistants.Kit.Testing;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Assistants.Kit.Samples;
 
@@ -132,6 +134,24 @@ internal sealed class SampleConnection : IAsyncDisposable
         options.Endpoint = Endpoint ?? options.Endpoint;
         options.ApiKey = ApiKey ?? options.ApiKey;
         options.DefaultModel = Model ?? defaultModel;
+    }
+
+    /// <summary>
+    /// <c>--new</c>: forgets the conversation key's binding for the protocol in use, so the next run starts a new thread
+    /// (or conversation); says so on stderr when there was one.
+    /// </summary>
+    /// <param name="services">The sample's services.</param>
+    /// <param name="conversationKey">The conversation key.</param>
+    /// <param name="stderr">Where diagnostics go.</param>
+    /// <param name="cancellationToken">A cancellation token.</param>
+    /// <returns>A task that completes when the binding is gone.</returns>
+    public static async Task StartNewConversationAsync(IServiceProvider services, string conversationKey, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        var protocol = services.GetRequiredService<IOptions<AssistantsKitOptions>>().Value.Protocol;
+        if (await services.GetRequiredService<IConversationStore>().DeleteAsync(conversationKey, protocol, cancellationToken).ConfigureAwait(false))
+        {
+            stderr.WriteLine($"started a new conversation for '{conversationKey}'");
+        }
     }
 
     /// <summary>The contract's last stdout line: this run's tokens and cost, and the conversation's cost so far.</summary>
