@@ -189,6 +189,43 @@ public sealed class AssistantRunner
         return _engine.DecideAsync(approvalId, approve: false, reason, options, cancellationToken);
     }
 
+    /// <summary>
+    /// Approves a tool call that waits for a person, like <see cref="ApproveAsync"/>, and continues the run as a stream:
+    /// the approved call's <see cref="ToolCallCompletedEvent"/> (with the round's other outputs), then the rest of the run
+    /// as it happens — text deltas, further tool rounds, and one <see cref="RunFinishedEvent"/> (still awaiting approval
+    /// when other calls of the round wait too).
+    /// </summary>
+    /// <param name="approvalId">The approval's ID.</param>
+    /// <param name="options">Per-run settings for the rest of the run (e.g. the assistant definition), or <see langword="null"/>.</param>
+    /// <param name="cancellationToken">A cancellation token; cancelling it mid-stream cancels the run on the server (by default).</param>
+    /// <returns>The events, in order.</returns>
+    /// <exception cref="ApprovalNotFoundException">No such approval.</exception>
+    /// <exception cref="ApprovalAlreadyDecidedException">Someone decided it already; nothing was done.</exception>
+    /// <exception cref="ApprovalExpiredException">The run expired or ended first; the conversation can continue.</exception>
+    public IAsyncEnumerable<RunStreamEvent> ApproveStreamAsync(string approvalId, RunOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        _ = Throw.IfNullOrWhiteSpace(approvalId);
+        return _engine.DecideStreamAsync(approvalId, approve: true, reason: null, options, cancellationToken);
+    }
+
+    /// <summary>
+    /// Rejects a tool call that waits for a person, like <see cref="RejectAsync"/>, and continues the run as a stream
+    /// (see <see cref="ApproveStreamAsync"/>).
+    /// </summary>
+    /// <param name="approvalId">The approval's ID.</param>
+    /// <param name="reason">Why, for the model.</param>
+    /// <param name="options">Per-run settings for the rest of the run, or <see langword="null"/>.</param>
+    /// <param name="cancellationToken">A cancellation token; cancelling it mid-stream cancels the run on the server (by default).</param>
+    /// <returns>The events, in order.</returns>
+    /// <exception cref="ApprovalNotFoundException">No such approval.</exception>
+    /// <exception cref="ApprovalAlreadyDecidedException">Someone decided it already; nothing was done.</exception>
+    /// <exception cref="ApprovalExpiredException">The run expired or ended first; the conversation can continue.</exception>
+    public IAsyncEnumerable<RunStreamEvent> RejectStreamAsync(string approvalId, string reason, RunOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        _ = Throw.IfNullOrWhiteSpace(approvalId);
+        return _engine.DecideStreamAsync(approvalId, approve: false, reason, options, cancellationToken);
+    }
+
     /// <summary>Lists the approvals waiting for a decision, oldest first.</summary>
     /// <param name="conversationKey">Only this conversation's, or <see langword="null"/> for all.</param>
     /// <param name="toolName">Only this tool's, or <see langword="null"/>.</param>

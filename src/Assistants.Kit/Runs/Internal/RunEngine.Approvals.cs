@@ -2,6 +2,7 @@ using Assistants.Kit.Diagnostics.Internal;
 using Assistants.Kit.Protocols.Internal;
 using Assistants.Kit.Tools.Internal;
 using Microsoft.Extensions.DependencyInjection;
+using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
 
 namespace Assistants.Kit.Runs.Internal;
@@ -22,94 +23,125 @@ internal sealed partial class RunEngine
     /// <summary>
     /// Decides an approval, from any process: exactly one decision wins (the binding's optimistic concurrency); an
     /// approved call runs once, a rejected one gets a rejection output; when every call of the round has its output,
-    /// the outputs are submitted once and the run continues to its end.
+    /// the outputs are submitted once and the run continues to its end (polled).
     /// </summary>
     public async Task<RunResult> DecideAsync(string approvalId, bool approve, string? reason, RunOptions? runOptions, CancellationToken cancellationToken)
     {
-        if (ToolApproval.ParseId(approvalId) is not { } parsed || parsed.Protocol != _backend.Protocol)
-        {
-            throw new ApprovalNotFoundException(approvalId);
-        }
-
-        var (key, _, callId) = parsed;
+        var (key, callId) = ParseApproval(approvalId);
         var turn = await EnterConversationAsync(key, cancellationToken).ConfigureAwait(false);
         await using var turnDisposal = turn.ConfigureAwait(false);
         return await Translate(async () =>
         {
-            var binding = await _store.GetAsync(key, _backend.Protocol, cancellationToken).ConfigureAwait(false);
-            var call = binding?.PendingToolCalls.FirstOrDefault(p => p.ToolCallId == callId);
-            if (binding is null || call?.Approval is null)
-            {
-                throw new ApprovalNotFoundException(approvalId);
-            }
-
-            if (call.Approval == ApprovalState.Expired)
-            {
-                throw new ApprovalExpiredException(approvalId, binding.ActiveRunStatus ?? RunStatus.Expired);
-            }
-
-            if (call.Approval != ApprovalState.Pending)
-            {
-                throw new ApprovalAlreadyDecidedException(approvalId, call.Approval.Value);
-            }
-
-            if (binding.ActiveRunId is not { } runId)
-            {
-                throw new ApprovalNotFoundException(approvalId);
-            }
-
-            var run = await _backend.GetRunAsync(binding.ThreadId, runId, cancellationToken).ConfigureAwait(false);
-            var approval = ToApproval(binding, call, runId);
-            if (run.Status != RunStatus.RequiresAction || run.RequiredToolCalls.All(c => c.ToolCallId != callId)
-                || (call.ApprovalExpiresAt is { } expires && _timeProvider.GetUtcNow() >= expires))
-            {
-                await ClaimAsync(binding, callId, ApprovalState.Expired, null, approvalId, cancellationToken).ConfigureAwait(false);
-                var expiredAfter = Waited(call);
-                RecordDecision(ApprovalState.Expired, expiredAfter);
-                await _observers.ApprovalDecidedAsync(approval with { State = ApprovalState.Expired }, expiredAfter, cancellationToken).ConfigureAwait(false);
-                throw new ApprovalExpiredException(approvalId, run.Status);
-            }
-
-            // Claim the decision first (exactly one approver wins), then act on it.
-            var state = approve ? ApprovalState.Approved : ApprovalState.Rejected;
-            binding = await ClaimAsync(binding, callId, state, null, approvalId, cancellationToken).ConfigureAwait(false);
-            KitLog.ApprovalDecided(_logger, callId, key, state.ToString().ToLowerInvariant());
-            string output;
-            if (approve)
-            {
-                var scope = _scopes.CreateAsyncScope();
-                await using (scope.ConfigureAwait(false))
-                {
-                    var record = (await _tools.ExecuteAsync(
-                        [new ToolCallRequest(call.ToolCallId, call.Name, call.ArgumentsJson)],
-                        new ToolExecutionScope(key, binding.ThreadId, runId, scope.ServiceProvider) { RecordContent = _options.Telemetry.IncludeContent },
-                        cancellationToken).ConfigureAwait(false))[0];
-                    output = record.Output;
-                    RecordToolMetrics([record]);
-                }
-            }
-            else
-            {
-                output = RejectionOutput(call.Name, string.IsNullOrWhiteSpace(reason) ? "no reason given" : reason);
-            }
-
-            await UpdateBindingAsync(key, b => b with
-            {
-                PendingToolCalls = [.. b.PendingToolCalls.Select(p => p.ToolCallId == callId ? p with { Output = output } : p)],
-            }, cancellationToken).ConfigureAwait(false);
-            var waited = Waited(call);
-            RecordDecision(state, waited);
-            await _observers.ApprovalDecidedAsync(approval with { State = state }, waited, cancellationToken).ConfigureAwait(false);
-
-            // Continue the run: the round's outputs come from the journal; calls still pending keep it paused.
-            var assistant = await _ensurer.EnsureAsync(runOptions?.Assistant ?? _options.Assistant, cancellationToken).ConfigureAwait(false);
-            var context = NewContext(key, binding.ThreadId, assistant, binding.Journal?.MessageId, runOptions);
-            context.RunOperationId = binding.Journal?.RunOperationId;
-            context.Accounting = await TryBeginAccountingAsync(key, assistant.Spec.Definition, cancellationToken).ConfigureAwait(false);
-            context.Accounting?.SetAssistant(assistant.Id);
-            context.Accounting?.SetThread(binding.ThreadId, runId);
-            return await WaitCoreAsync(new RunOperation(this, context, run), cancellationToken).ConfigureAwait(false);
+            var operation = await DecideCoreAsync(approvalId, key, callId, approve, reason, runOptions, cancellationToken).ConfigureAwait(false);
+            return await WaitCoreAsync(operation, cancellationToken).ConfigureAwait(false);
         }).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Decides an approval like <see cref="DecideAsync"/>, then continues the run as a stream: the submit of the round's
+    /// outputs opens the stream (on Responses, the run's next response is streamed), so the reply arrives as events.
+    /// </summary>
+    public async IAsyncEnumerable<RunStreamEvent> DecideStreamAsync(
+        string approvalId, bool approve, string? reason, RunOptions? runOptions, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var (key, callId) = ParseApproval(approvalId);
+        var turn = await EnterConversationAsync(key, cancellationToken).ConfigureAwait(false);
+        await using var turnDisposal = turn.ConfigureAwait(false);
+        var operation = await Translate(() => DecideCoreAsync(approvalId, key, callId, approve, reason, runOptions, cancellationToken)).ConfigureAwait(false);
+        var events = _backend.Protocol == AssistantsProtocol.Responses
+            ? ContinueResponsesStreamAsync(operation, cancellationToken)
+            : ContinueStreamAsync(operation, cancellationToken);
+        await foreach (var streamEvent in events.ConfigureAwait(false))
+        {
+            yield return streamEvent;
+        }
+    }
+
+    private (string Key, string CallId) ParseApproval(string approvalId) =>
+        ToolApproval.ParseId(approvalId) is { } parsed && parsed.Protocol == _backend.Protocol
+            ? (parsed.ConversationKey, parsed.ToolCallId)
+            : throw new ApprovalNotFoundException(approvalId);
+
+    /// <summary>
+    /// Claims and carries out the decision (the tool runs once, or the rejection output is recorded), and returns the run
+    /// at <c>requires_action</c> with a fresh context, ready to be continued polled or streamed.
+    /// </summary>
+    private async Task<RunOperation> DecideCoreAsync(
+        string approvalId, string key, string callId, bool approve, string? reason, RunOptions? runOptions, CancellationToken cancellationToken)
+    {
+        var binding = await _store.GetAsync(key, _backend.Protocol, cancellationToken).ConfigureAwait(false);
+        var call = binding?.PendingToolCalls.FirstOrDefault(p => p.ToolCallId == callId);
+        if (binding is null || call?.Approval is null)
+        {
+            throw new ApprovalNotFoundException(approvalId);
+        }
+
+        if (call.Approval == ApprovalState.Expired)
+        {
+            throw new ApprovalExpiredException(approvalId, binding.ActiveRunStatus ?? RunStatus.Expired);
+        }
+
+        if (call.Approval != ApprovalState.Pending)
+        {
+            throw new ApprovalAlreadyDecidedException(approvalId, call.Approval.Value);
+        }
+
+        if (binding.ActiveRunId is not { } runId)
+        {
+            throw new ApprovalNotFoundException(approvalId);
+        }
+
+        var run = await _backend.GetRunAsync(binding.ThreadId, runId, cancellationToken).ConfigureAwait(false);
+        var approval = ToApproval(binding, call, runId);
+        if (run.Status != RunStatus.RequiresAction || run.RequiredToolCalls.All(c => c.ToolCallId != callId)
+            || (call.ApprovalExpiresAt is { } expires && _timeProvider.GetUtcNow() >= expires))
+        {
+            await ClaimAsync(binding, callId, ApprovalState.Expired, null, approvalId, cancellationToken).ConfigureAwait(false);
+            var expiredAfter = Waited(call);
+            RecordDecision(ApprovalState.Expired, expiredAfter);
+            await _observers.ApprovalDecidedAsync(approval with { State = ApprovalState.Expired }, expiredAfter, cancellationToken).ConfigureAwait(false);
+            throw new ApprovalExpiredException(approvalId, run.Status);
+        }
+
+        // Claim the decision first (exactly one approver wins), then act on it.
+        var state = approve ? ApprovalState.Approved : ApprovalState.Rejected;
+        binding = await ClaimAsync(binding, callId, state, null, approvalId, cancellationToken).ConfigureAwait(false);
+        KitLog.ApprovalDecided(_logger, callId, key, state.ToString().ToLowerInvariant());
+        string output;
+        if (approve)
+        {
+            var scope = _scopes.CreateAsyncScope();
+            await using (scope.ConfigureAwait(false))
+            {
+                var record = (await _tools.ExecuteAsync(
+                    [new ToolCallRequest(call.ToolCallId, call.Name, call.ArgumentsJson)],
+                    new ToolExecutionScope(key, binding.ThreadId, runId, scope.ServiceProvider) { RecordContent = _options.Telemetry.IncludeContent },
+                    cancellationToken).ConfigureAwait(false))[0];
+                output = record.Output;
+                RecordToolMetrics([record]);
+            }
+        }
+        else
+        {
+            output = RejectionOutput(call.Name, string.IsNullOrWhiteSpace(reason) ? "no reason given" : reason);
+        }
+
+        await UpdateBindingAsync(key, b => b with
+        {
+            PendingToolCalls = [.. b.PendingToolCalls.Select(p => p.ToolCallId == callId ? p with { Output = output } : p)],
+        }, cancellationToken).ConfigureAwait(false);
+        var waited = Waited(call);
+        RecordDecision(state, waited);
+        await _observers.ApprovalDecidedAsync(approval with { State = state }, waited, cancellationToken).ConfigureAwait(false);
+
+        // Continue the run: the round's outputs come from the journal; calls still pending keep it paused.
+        var assistant = await _ensurer.EnsureAsync(runOptions?.Assistant ?? _options.Assistant, cancellationToken).ConfigureAwait(false);
+        var context = NewContext(key, binding.ThreadId, assistant, binding.Journal?.MessageId, runOptions);
+        context.RunOperationId = binding.Journal?.RunOperationId;
+        context.Accounting = await TryBeginAccountingAsync(key, assistant.Spec.Definition, cancellationToken).ConfigureAwait(false);
+        context.Accounting?.SetAssistant(assistant.Id);
+        context.Accounting?.SetThread(binding.ThreadId, runId);
+        return new RunOperation(this, context, run);
     }
 
     /// <summary>Lists pending approvals, optionally of one key and tool, and older than an age.</summary>

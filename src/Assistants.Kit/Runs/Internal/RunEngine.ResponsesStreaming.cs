@@ -21,119 +21,146 @@ internal sealed partial class RunEngine
     /// sequence. A stream that breaks is resumed from the last event seen (<c>starting_after</c>), never by polling and
     /// never by creating the response again.
     /// </summary>
-    public async IAsyncEnumerable<RunStreamEvent> StreamResponsesAsync(
-        string conversationKey, string message, RunOptions? runOptions, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public IAsyncEnumerable<RunStreamEvent> StreamResponsesAsync(string conversationKey, string message, RunOptions? runOptions, CancellationToken cancellationToken) =>
+        StreamResponsesCoreAsync(ct => Translate(() => PrepareAsync(conversationKey, message, runOptions, ct)), null, cancellationToken);
+
+    /// <summary>
+    /// Continues, as a stream, a run whose response asked for tools and paused for a decision: once every call of the
+    /// round has its output, the outputs go in the run's next response, which is streamed (and so on to the run's end).
+    /// </summary>
+    public IAsyncEnumerable<RunStreamEvent> ContinueResponsesStreamAsync(RunOperation continued, CancellationToken cancellationToken) =>
+        StreamResponsesCoreAsync(_ => Task.FromResult(continued.Context), continued, cancellationToken);
+
+    private async IAsyncEnumerable<RunStreamEvent> StreamResponsesCoreAsync(
+        Func<CancellationToken, Task<RunContext>> prepare, RunOperation? continued, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var backend = (ResponsesProtocolBackend)_backend;
-        var context = await Translate(() => PrepareAsync(conversationKey, message, runOptions, cancellationToken)).ConfigureAwait(false);
+        var context = await prepare(cancellationToken).ConfigureAwait(false);
         var mapper = new ResponsesStreamMapper(context.ThreadId);
         var scope = _scopes.CreateAsyncScope();
         await using var scopeDisposal = scope.ConfigureAwait(false);
         var previousActivity = Activity.Current;
         Activity.Current = context.Activity ?? previousActivity;
-        RunOperation? operation = null;
+        RunOperation? operation = continued;
         var finished = false;
         try
         {
             var request = BuildRunRequest(context, context.Assistant!);
             var settings = ResponsesProtocolBackend.Settings(request);
             var input = new JsonArray();
+
+            // A continued run starts at the response that paused (streamed and reported before the pause); its messages
+            // belong to the run's result.
+            var resumeAt = continued?.Snapshot;
+            context.ResponseMessages.AddRange(resumeAt?.Messages ?? []);
             while (true)
             {
-                mapper.BeginResponse();
-                var stream = await Translate(() => backend.OpenStreamAsync(settings, context.ThreadId, input, request.OperationId, cancellationToken)).ConfigureAwait(false);
-                var resumes = 0;
-                while (true)
+                RunSnapshot response;
+                RunStepRecord step;
+                if (resumeAt is not null && continued is not null)
                 {
-                    Exception? failure = null;
-                    await using (stream.ConfigureAwait(false))
+                    operation = continued;
+                    response = resumeAt;
+                    step = StepOf(response);
+                    resumeAt = null;
+                }
+                else
+                {
+                    mapper.BeginResponse();
+                    var stream = await Translate(() => backend.OpenStreamAsync(settings, context.ThreadId, input, request.OperationId, cancellationToken)).ConfigureAwait(false);
+                    var resumes = 0;
+                    while (true)
                     {
-                        var parser = SseParser.Create(stream).EnumerateAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
-                        try
+                        Exception? failure = null;
+                        await using (stream.ConfigureAwait(false))
                         {
-                            while (true)
+                            var parser = SseParser.Create(stream).EnumerateAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
+                            try
                             {
-                                JsonObject? data = null;
-                                try
+                                while (true)
                                 {
-                                    if (!await parser.MoveNextAsync().ConfigureAwait(false))
+                                    JsonObject? data = null;
+                                    try
+                                    {
+                                        if (!await parser.MoveNextAsync().ConfigureAwait(false))
+                                        {
+                                            break;
+                                        }
+
+                                        data = JsonNode.Parse(parser.Current.Data) as JsonObject;
+                                    }
+                                    catch (Exception ex) when (ex is IOException or HttpRequestException or JsonException
+                                        || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+                                    {
+                                        failure = ex;
+                                    }
+
+                                    if (failure is not null)
                                     {
                                         break;
                                     }
 
-                                    data = JsonNode.Parse(parser.Current.Data) as JsonObject;
-                                }
-                                catch (Exception ex) when (ex is IOException or HttpRequestException or JsonException
-                                    || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
-                                {
-                                    failure = ex;
-                                }
-
-                                if (failure is not null)
-                                {
-                                    break;
-                                }
-
-                                if (data is null)
-                                {
-                                    continue;
-                                }
-
-                                var hadResponse = mapper.ResponseId is not null;
-                                foreach (var e in mapper.Map(data))
-                                {
-                                    yield return e;
-                                }
-
-                                if (!hadResponse && mapper.Snapshot is { } first)
-                                {
-                                    if (operation is null)
+                                    if (data is null)
                                     {
-                                        operation = await AdoptAsync(context, first, cancellationToken).ConfigureAwait(false);
+                                        continue;
                                     }
-                                    else
-                                    {
-                                        operation.Snapshot = first;
-                                        await OnNextResponseAsync(context, first, cancellationToken).ConfigureAwait(false);
-                                    }
-                                }
 
-                                if (operation is not null && mapper.Snapshot is { } latest)
-                                {
-                                    operation.Snapshot = latest;
+                                    var hadResponse = mapper.ResponseId is not null;
+                                    foreach (var e in mapper.Map(data))
+                                    {
+                                        yield return e;
+                                    }
+
+                                    if (!hadResponse && mapper.Snapshot is { } first)
+                                    {
+                                        if (operation is null)
+                                        {
+                                            operation = await AdoptAsync(context, first, cancellationToken).ConfigureAwait(false);
+                                        }
+                                        else
+                                        {
+                                            operation.Snapshot = first;
+                                            await OnNextResponseAsync(context, first, cancellationToken).ConfigureAwait(false);
+                                        }
+                                    }
+
+                                    if (operation is not null && mapper.Snapshot is { } latest)
+                                    {
+                                        operation.Snapshot = latest;
+                                    }
                                 }
                             }
+                            finally
+                            {
+                                await parser.DisposeAsync().ConfigureAwait(false);
+                            }
                         }
-                        finally
+
+                        if (mapper.Finished)
                         {
-                            await parser.DisposeAsync().ConfigureAwait(false);
+                            break;
                         }
+
+                        // The stream ended or broke before the response's final event: resume it after the last event seen.
+                        if (mapper.ResponseId is not { } responseId)
+                        {
+                            throw new AssistantsServerException(0, null, "The response stream broke before the response was announced; responses cannot be listed, so it cannot be followed.", failure);
+                        }
+
+                        if (++resumes > MaxStreamResumes)
+                        {
+                            throw new AssistantsServerException(0, null, $"The stream of response {responseId} broke {MaxStreamResumes} times.", failure);
+                        }
+
+                        stream = await Translate(() => backend.ResumeStreamAsync(responseId, mapper.LastSequence, cancellationToken)).ConfigureAwait(false);
                     }
 
-                    if (mapper.Finished)
-                    {
-                        break;
-                    }
-
-                    // The stream ended or broke before the response's final event: resume it after the last event seen.
-                    if (mapper.ResponseId is not { } responseId)
-                    {
-                        throw new AssistantsServerException(0, null, "The response stream broke before the response was announced; responses cannot be listed, so it cannot be followed.", failure);
-                    }
-
-                    if (++resumes > MaxStreamResumes)
-                    {
-                        throw new AssistantsServerException(0, null, $"The stream of response {responseId} broke {MaxStreamResumes} times.", failure);
-                    }
-
-                    stream = await Translate(() => backend.ResumeStreamAsync(responseId, mapper.LastSequence, cancellationToken)).ConfigureAwait(false);
+                    response = mapper.Snapshot!;
+                    operation ??= await AdoptAsync(context, response, cancellationToken).ConfigureAwait(false);
+                    operation.Snapshot = response;
+                    step = StepOf(response);
+                    yield return new RunStepCompletedEvent(context.ThreadId, response.Id, step);
                 }
-
-                var response = mapper.Snapshot!;
-                operation ??= await AdoptAsync(context, response, cancellationToken).ConfigureAwait(false);
-                operation.Snapshot = response;
-                var step = StepOf(response);
-                yield return new RunStepCompletedEvent(context.ThreadId, response.Id, step);
 
                 if (response.Status == RunStatus.RequiresAction)
                 {
@@ -168,7 +195,7 @@ internal sealed partial class RunEngine
                     yield return new RunStatusChangedEvent(context.ThreadId, response.Id, response.Status);
                 }
 
-                var messages = mapper.CompletedMessages;
+                IReadOnlyList<AssistantMessage> messages = [.. context.ResponseMessages, .. mapper.CompletedMessages];
                 var result = await CompleteRunAsync(context, response, messages, [.. context.ResponseSteps, step], cancellationToken).ConfigureAwait(false);
                 operation.Value = result;
                 finished = true;

@@ -19,10 +19,20 @@ internal sealed partial class RunEngine
     /// finishes the sequence — the text before the cut plus the text after it is exactly the final text, and there is
     /// exactly one <see cref="RunFinishedEvent"/>. The OpenAI client's exceptions surface as the kit's.
     /// </summary>
-    public async IAsyncEnumerable<RunStreamEvent> StreamAsync(
-        string conversationKey, string message, RunOptions? runOptions, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public IAsyncEnumerable<RunStreamEvent> StreamAsync(string conversationKey, string message, RunOptions? runOptions, CancellationToken cancellationToken) =>
+        TranslateStreamAsync(StreamCoreAsync(ct => PrepareAsync(conversationKey, message, runOptions, ct), null, cancellationToken));
+
+    /// <summary>
+    /// Continues, as a stream, a run paused at <c>requires_action</c> whose round now has every output (after an
+    /// approval decision): the outputs are submitted with the streaming submit and the run is streamed to its end.
+    /// </summary>
+    public IAsyncEnumerable<RunStreamEvent> ContinueStreamAsync(RunOperation continued, CancellationToken cancellationToken) =>
+        TranslateStreamAsync(StreamCoreAsync(_ => Task.FromResult(continued.Context), continued, cancellationToken));
+
+    /// <summary>The OpenAI client's exceptions, raised while the stream is read, surface as the kit's.</summary>
+    private async IAsyncEnumerable<RunStreamEvent> TranslateStreamAsync(IAsyncEnumerable<RunStreamEvent> source)
     {
-        var events = StreamCoreAsync(conversationKey, message, runOptions, cancellationToken).GetAsyncEnumerator(CancellationToken.None);
+        var events = source.GetAsyncEnumerator(CancellationToken.None);
         await using (events.ConfigureAwait(false))
         {
             while (true)
@@ -49,51 +59,88 @@ internal sealed partial class RunEngine
     }
 
     private async IAsyncEnumerable<RunStreamEvent> StreamCoreAsync(
-        string conversationKey, string message, RunOptions? runOptions, [EnumeratorCancellation] CancellationToken cancellationToken)
+        Func<CancellationToken, Task<RunContext>> prepare, RunOperation? continued, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var context = await PrepareAsync(conversationKey, message, runOptions, cancellationToken).ConfigureAwait(false);
+        var context = await prepare(cancellationToken).ConfigureAwait(false);
         var mapper = new StreamingUpdateMapper(context.ThreadId);
         var mapped = new List<RunStreamEvent>(4);
         var scope = _scopes.CreateAsyncScope();
         await using var scopeDisposal = scope.ConfigureAwait(false);
-        RunOperation? operation = null;
+        RunOperation? operation = continued;
         var finished = false;
 
-        // Whether the kit followed the run other than by one unbroken stream: then the steps are read from the server.
-        var recovered = false;
+        // Whether the kit followed the run other than by one unbroken stream: then the messages and steps are read from
+        // the server. A continued run is one: what happened before the pause was not in this stream.
+        var recovered = continued is not null;
         var previousActivity = System.Diagnostics.Activity.Current;
         System.Diagnostics.Activity.Current = context.Activity ?? previousActivity;
         try
         {
-            var request = BuildRunRequest(context, context.Assistant!);
-            await UpdateBindingAsync(context.ConversationKey, b => b with
+            AsyncStreamingResult<StreamingUpdate>? stream = null;
+            Exception? openError = null;
+            if (continued is not null)
             {
-                Journal = b.Journal is { } j ? j with { Phase = RunJournalPhase.CreatingRun, RunOperationId = request.OperationId } : null,
-            }, cancellationToken).ConfigureAwait(false);
-            var (stream, openError) = await TryOpenAsync(
-                ct => Client.CreateRunStreamingAsync(request.ThreadId, request.AssistantId, AssistantsProtocolBackend.ToRunOptions(request), ct),
-                cancellationToken).ConfigureAwait(false);
-            if (openError is not null)
-            {
-                // Nothing was read: the run may or may not exist. Find it by the operation ID; never create it twice.
-                var found = await RecoverRunAsync(context, openError, cancellationToken).ConfigureAwait(false);
-                if (found is null)
+                // After a decision: the round's outputs come from the journal (calls still undecided keep it paused).
+                var run = continued.Snapshot;
+                mapper.BeginSubmitStream();
+                var records = await ExecuteToolRoundAsync(continued, run, scope.ServiceProvider, cancellationToken).ConfigureAwait(false);
+                if (records is null && context.AwaitingApprovals.Count > 0)
                 {
-                    (stream, openError) = await TryOpenAsync(
-                        ct => Client.CreateRunStreamingAsync(request.ThreadId, request.AssistantId, AssistantsProtocolBackend.ToRunOptions(request), ct),
-                        cancellationToken).ConfigureAwait(false);
+                    var stillPaused = AwaitingResult(context, run);
+                    continued.Value = stillPaused;
+                    finished = true;
+                    yield return new RunFinishedEvent(run.ThreadId, run.Id, RunStatus.RequiresAction, stillPaused, null, null);
+                    yield break;
+                }
+
+                if (records is not null)
+                {
+                    foreach (var record in records)
+                    {
+                        yield return Completed(context, run, record);
+                    }
+
+                    var outputs = records.Select(r => new OpenAI.Assistants.ToolOutput(r.ToolCallId, r.Output)).ToArray();
+                    (stream, openError) = await TryOpenAsync(ct => Client.SubmitToolOutputsToRunStreamingAsync(run.ThreadId, run.Id, outputs, ct), cancellationToken).ConfigureAwait(false);
                     if (openError is not null)
                     {
-                        throw Translated(openError);
+                        if (!WriteReconciler.IsAmbiguous(openError, cancellationToken))
+                        {
+                            throw Translated(openError);
+                        }
+
+                        // The submit may have landed: follow the run by polling from what the server says now.
+                        continued.Snapshot = await ReconcileSubmitAsync(run, records, cancellationToken).ConfigureAwait(false);
+                        foreach (var e in Progress(mapper, continued.Snapshot))
+                        {
+                            yield return e;
+                        }
                     }
                 }
-                else
+            }
+            else
+            {
+                (stream, openError) = await OpenRunStreamAsync(context, journal: true, cancellationToken).ConfigureAwait(false);
+                if (openError is not null)
                 {
-                    operation = await AdoptAsync(context, found, cancellationToken).ConfigureAwait(false);
-                    recovered = true;
-                    foreach (var e in Progress(mapper, found))
+                    // Nothing was read: the run may or may not exist. Find it by the operation ID; never create it twice.
+                    var found = await RecoverRunAsync(context, openError, cancellationToken).ConfigureAwait(false);
+                    if (found is null)
                     {
-                        yield return e;
+                        (stream, openError) = await OpenRunStreamAsync(context, journal: false, cancellationToken).ConfigureAwait(false);
+                        if (openError is not null)
+                        {
+                            throw Translated(openError);
+                        }
+                    }
+                    else
+                    {
+                        operation = await AdoptAsync(context, found, cancellationToken).ConfigureAwait(false);
+                        recovered = true;
+                        foreach (var e in Progress(mapper, found))
+                        {
+                            yield return e;
+                        }
                     }
                 }
             }
@@ -368,6 +415,23 @@ internal sealed partial class RunEngine
             await DisposeAccountingAsync(context).ConfigureAwait(false);
             System.Diagnostics.Activity.Current = previousActivity;
         }
+    }
+
+    /// <summary>Creates the run with the streaming create (journaled first, so a crash finds it by its operation ID).</summary>
+    private async Task<(AsyncStreamingResult<StreamingUpdate>? Stream, Exception? Error)> OpenRunStreamAsync(RunContext context, bool journal, CancellationToken cancellationToken)
+    {
+        var request = BuildRunRequest(context, context.Assistant!);
+        if (journal)
+        {
+            await UpdateBindingAsync(context.ConversationKey, b => b with
+            {
+                Journal = b.Journal is { } j ? j with { Phase = RunJournalPhase.CreatingRun, RunOperationId = request.OperationId } : null,
+            }, cancellationToken).ConfigureAwait(false);
+        }
+
+        return await TryOpenAsync(
+            ct => Client.CreateRunStreamingAsync(request.ThreadId, request.AssistantId, AssistantsProtocolBackend.ToRunOptions(request), ct),
+            cancellationToken).ConfigureAwait(false);
     }
 
     private AssistantClient Client => _clients.Assistants;
