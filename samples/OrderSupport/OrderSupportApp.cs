@@ -77,23 +77,30 @@ public static class OrderSupportApp
         try
         {
             result = command.Poll
-                ? await PolledAsync(runner, command, stdout, printed, cancellationToken).ConfigureAwait(false)
-                : await StreamedAsync(runner, command, stdout, printed, cancellationToken).ConfigureAwait(false);
+                ? await PolledAsync(runner.RunAsync(command.ConversationKey, command.Message, cancellationToken: cancellationToken), stdout, printed).ConfigureAwait(false)
+                : await StreamedAsync(runner.StreamAsync(command.ConversationKey, command.Message, cancellationToken: cancellationToken), stdout, printed).ConfigureAwait(false);
 
-            // Refunds wait for a person: asked on the terminal, or decided by --approve when there is none.
+            // Refunds wait for a person: asked on the terminal, or decided by --approve when there is none. The run then
+            // goes on the same way it started (polled, or streamed).
+            const string Declined = "the customer service agent declined the refund";
             while (result.IsAwaitingApproval)
             {
                 var approval = result.PendingApprovals[0];
                 var approved = approver.Decide(approval);
                 stdout.WriteLine($"approval {approval.ToolName} {approval.ArgumentsJson} -> {(approved ? "approved" : "rejected")}");
-                result = approved
-                    ? await runner.ApproveAsync(approval.ApprovalId, cancellationToken: cancellationToken).ConfigureAwait(false)
-                    : await runner.RejectAsync(approval.ApprovalId, "the customer service agent declined the refund", cancellationToken: cancellationToken).ConfigureAwait(false);
-                PrintTools(result, stdout, printed);
-                if (!result.IsAwaitingApproval)
-                {
-                    stdout.WriteLine($"assistant: {result.Text}");
-                }
+                result = command.Poll
+                    ? await PolledAsync(
+                        approved
+                            ? runner.ApproveAsync(approval.ApprovalId, cancellationToken: cancellationToken)
+                            : runner.RejectAsync(approval.ApprovalId, Declined, cancellationToken: cancellationToken),
+                        stdout,
+                        printed).ConfigureAwait(false)
+                    : await StreamedAsync(
+                        approved
+                            ? runner.ApproveStreamAsync(approval.ApprovalId, cancellationToken: cancellationToken)
+                            : runner.RejectStreamAsync(approval.ApprovalId, Declined, cancellationToken: cancellationToken),
+                        stdout,
+                        printed).ConfigureAwait(false);
             }
         }
         catch (ConversationAwaitingApprovalException ex)
@@ -126,10 +133,14 @@ public static class OrderSupportApp
     }
 
     /// <summary>The polled path: the tool lines once the run ended (in completion order), then the reply.</summary>
-    private static async Task<RunResult> PolledAsync(AssistantRunner runner, CommandLine command, TextWriter stdout, HashSet<string> printed, CancellationToken cancellationToken)
+    private static async Task<RunResult> PolledAsync(Task<RunResult> run, TextWriter stdout, HashSet<string> printed)
     {
-        var result = await runner.RunAsync(command.ConversationKey, command.Message, cancellationToken: cancellationToken).ConfigureAwait(false);
-        PrintTools(result, stdout, printed);
+        var result = await run.ConfigureAwait(false);
+        foreach (var call in result.ToolCalls.Where(c => printed.Add(c.ToolCallId)))
+        {
+            stdout.WriteLine(ToolLine(call));
+        }
+
         if (!result.IsAwaitingApproval)
         {
             stdout.WriteLine($"assistant: {result.Text}");
@@ -138,22 +149,13 @@ public static class OrderSupportApp
         return result;
     }
 
-    private static void PrintTools(RunResult result, TextWriter stdout, HashSet<string> printed)
-    {
-        foreach (var call in result.ToolCalls.Where(c => printed.Add(c.ToolCallId)))
-        {
-            stdout.WriteLine(ToolLine(call));
-        }
-    }
-
     /// <summary>The streamed path: tool lines as calls finish, the reply's text as it arrives, then a newline.</summary>
-    private static async Task<RunResult> StreamedAsync(AssistantRunner runner, CommandLine command, TextWriter stdout, HashSet<string> printed, CancellationToken cancellationToken)
+    private static async Task<RunResult> StreamedAsync(IAsyncEnumerable<RunStreamEvent> events, TextWriter stdout, HashSet<string> printed)
     {
         var writtenText = new System.Text.StringBuilder();
         string? lastMessageId = null;
-        var started = false;
         RunFinishedEvent? finished = null;
-        await foreach (var e in runner.StreamAsync(command.ConversationKey, command.Message, cancellationToken: cancellationToken).ConfigureAwait(false))
+        await foreach (var e in events.ConfigureAwait(false))
         {
             switch (e)
             {
@@ -161,15 +163,13 @@ public static class OrderSupportApp
                     stdout.WriteLine(ToolLine(record));
                     break;
                 case TextDeltaEvent text:
-                    if (!started)
+                    if (writtenText.Length == 0)
                     {
                         stdout.Write("assistant: ");
-                        started = true;
                     }
-                    else if (writtenText.Length > 0 && text.MessageId != lastMessageId)
+                    else if (text.MessageId != lastMessageId)
                     {
                         stdout.Write('\n');
-                        writtenText.Append('\n');
                     }
 
                     lastMessageId = text.MessageId;
@@ -185,21 +185,31 @@ public static class OrderSupportApp
 
         if (finished?.Result is { IsAwaitingApproval: true } paused)
         {
-            return paused; // the reply comes once the approvals are decided
+            if (writtenText.Length > 0)
+            {
+                stdout.WriteLine(); // text before the pause; the rest of the reply comes once the approvals are decided
+            }
+
+            return paused;
         }
 
-        if (!started)
+        if (finished?.Error is { } error)
+        {
+            if (writtenText.Length > 0)
+            {
+                stdout.WriteLine();
+            }
+
+            throw new RunFailedException(error, finished.ThreadId, finished.RunId ?? string.Empty);
+        }
+
+        if (writtenText.Length == 0)
         {
             stdout.Write("assistant: ");
         }
 
         stdout.WriteLine();
-        return finished switch
-        {
-            { Result: { } result } => result,
-            { Error: { } error } => throw new RunFailedException(error, finished.ThreadId, finished.RunId ?? string.Empty),
-            _ => throw new InvalidOperationException("The run stream ended without a final event."),
-        };
+        return finished?.Result ?? throw new InvalidOperationException("The run stream ended without a final event.");
     }
 
     private static string ToolLine(ToolCallRecord call) => $"tool {call.Name} {call.ArgumentsJson} -> {call.Output}";

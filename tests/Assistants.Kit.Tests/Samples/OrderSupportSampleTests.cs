@@ -143,6 +143,25 @@ public sealed partial class OrderSupportSampleTests : IDisposable
             "run failed: rate_limit_exceeded: You exceeded your current quota, please check your plan and billing details.",
             run.StderrLines);
         Assert.DoesNotContain(run.Lines, l => l.StartsWith("usage ", StringComparison.Ordinal));
+        Assert.DoesNotContain(run.Lines, l => l.StartsWith("assistant:", StringComparison.Ordinal)); // no reply, on either path
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task RefundAfterApproval_ContinuesTheWayTheRunStarted_StreamedOrPolled(bool poll)
+    {
+        await using var emulator = await AssistantsEmulator.StartAsync(new() { PollAfter = TimeSpan.Zero });
+        OrderSupportScript.Apply(emulator.Script);
+        string[] args = ["--approve", "Please", "refund", "order", "ORD-67890"];
+
+        var run = await RunAsync(poll ? ["--poll", .. args] : args, Server(emulator));
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal("assistant: Order ORD-67890 is processing. I refunded 249.00 for order ORD-67890.", run.Lines[3]);
+        var submits = emulator.Requests.Where("POST", "/threads/*/runs/*/submit_tool_outputs");
+        Assert.Equal(2, submits.Count); // the lookup's round, then the approved refund's
+        Assert.All(submits, r => Assert.Equal(!poll, (bool?)r.BodyAsJson()!["stream"] ?? false));
     }
 
     [Theory]
