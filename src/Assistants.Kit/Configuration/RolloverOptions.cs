@@ -19,6 +19,49 @@ public sealed class RolloverOptions
     /// </summary>
     public double PromptTokenThreshold { get; set; } = 0.9;
 
+    /// <summary>
+    /// Gets or sets the model's context window in tokens, the limit <see cref="PromptTokenThreshold"/> applies to when no
+    /// <c>max_prompt_tokens</c> does (the Responses protocol, which has none, or <c>MaxPromptTokens = null</c>). Default:
+    /// <see langword="null"/> — the kit uses the published input window of the run's model when it knows it
+    /// (<c>gpt-4.1*</c> 1,047,576; <c>gpt-4o*</c> 128,000; <c>o1</c>, <c>o3*</c>, <c>o4-mini*</c> 200,000; <c>gpt-5*</c>
+    /// 272,000; a dated snapshot such as <c>gpt-4o-2024-08-06</c> matches its family), and applies no token threshold
+    /// otherwise.
+    /// </summary>
+    public int? ContextWindowTokens { get; set; }
+
+    /// <summary>The published input context window of a model family, or <see langword="null"/> when the kit does not know it.</summary>
+    internal static int? KnownContextWindow(string? model)
+    {
+        if (string.IsNullOrWhiteSpace(model))
+        {
+            return null;
+        }
+
+        int? best = null;
+        var bestLength = 0;
+        foreach (var (family, window) in KnownWindows)
+        {
+            var matches = model.Equals(family, StringComparison.OrdinalIgnoreCase)
+                || (model.StartsWith(family, StringComparison.OrdinalIgnoreCase) && model.Length > family.Length && model[family.Length] == '-');
+            if (matches && family.Length > bestLength)
+            {
+                (best, bestLength) = (window, family.Length);
+            }
+        }
+
+        return best;
+    }
+
+    private static readonly (string Family, int Window)[] KnownWindows =
+    [
+        ("gpt-4.1", 1_047_576),
+        ("gpt-4o", 128_000),
+        ("o1", 200_000),
+        ("o3", 200_000),
+        ("o4-mini", 200_000),
+        ("gpt-5", 272_000),
+    ];
+
     /// <summary>Gets or sets the request the default summariser sends to the assistant on the old thread.</summary>
     public string SummaryPrompt { get; set; } =
         "Summarise our conversation so far in a few sentences: the facts, decisions and open questions someone needs to continue it. Reply with the summary only.";

@@ -48,7 +48,7 @@ public sealed class AssistantRunner
         ThrowIfAwaitingApproval(conversationKey, await _engine.ResumePendingAsync(conversationKey, cancellationToken).ConfigureAwait(false));
         var operation = await _engine.StartAsync(conversationKey, message, options, cancellationToken).ConfigureAwait(false);
         var result = await operation.WaitForCompletionAsync(cancellationToken).ConfigureAwait(false);
-        await _engine.RollOverIfNeededAsync(conversationKey, result, cancellationToken).ConfigureAwait(false);
+        await _engine.RollOverIfNeededAsync(conversationKey, result, options, cancellationToken).ConfigureAwait(false);
         return result;
     }
 
@@ -107,7 +107,7 @@ public sealed class AssistantRunner
             yield return streamEvent;
         }
 
-        await _engine.RollOverIfNeededAsync(conversationKey, result, cancellationToken).ConfigureAwait(false);
+        await _engine.RollOverIfNeededAsync(conversationKey, result, options, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -86,6 +86,67 @@ public sealed class RolloverTests
         Assert.Equal(2, kit.Emulator.Requests.Count("POST", "/threads/*/runs")); // the two messages' runs: the hook replaced the summary run
     }
 
+    [Theory]
+    [InlineData(300, true)]     // the run's own max_prompt_tokens: 30 prompt tokens reach 10 % of it
+    [InlineData(100_000, false)] // the default (300) would roll over; the run's larger limit does not
+    public async Task ByPromptTokens_TheRunsOwnMaxPromptTokens_IsTheLimit(int runLimit, bool rollsOver)
+    {
+        var recorder = new Recorder();
+        await using var kit = await EmulatorKit.StartAsync(
+            o =>
+            {
+                o.RunDefaults.MaxPromptTokens = runLimit == 300 ? 100_000 : 300;
+                o.Rollover.PromptTokenThreshold = 0.1;
+            },
+            kit: k => k.AddConversationObserver(recorder));
+        kit.Emulator.Script.WhenUserMessageContains("Summarise our conversation").Reply("SUMMARY");
+
+        var options = new RunOptions { MaxPromptTokens = runLimit };
+        var first = await kit.Runner.RunAsync("k", new string('x', 200), options);
+        var second = await kit.Runner.RunAsync("k", "next", options);
+
+        Assert.Equal(runLimit, (int)kit.Emulator.Requests.Where("POST", "/threads/*/runs")[0].BodyAsJson()!["max_prompt_tokens"]!);
+        Assert.Equal(rollsOver, first.ThreadId != second.ThreadId);
+        Assert.Equal(rollsOver, recorder.Events.Any(e => e.StartsWith("pressure prompt_tokens", StringComparison.Ordinal)));
+    }
+
+    [Theory]
+    [InlineData(400, true)]   // the configured window: 10 % is 40 tokens, reached
+    [InlineData(null, false)] // the default model's known window (gpt-4.1-mini: 1,047,576): far away
+    public async Task ByPromptTokens_OnResponses_TheContextWindowIsTheLimit(int? window, bool rollsOver)
+    {
+        var recorder = new Recorder();
+        await using var k = await Protocols.ProtocolKit.StartAsync(
+            AssistantsProtocol.Responses,
+            configure: o =>
+            {
+                o.Rollover.ContextWindowTokens = window;
+                o.Rollover.PromptTokenThreshold = 0.1;
+            },
+            kit: b => b.AddConversationObserver(recorder));
+        k.Script.WhenUserMessageContains("Summarise our conversation").Reply("SUMMARY");
+
+        var first = await k.Runner.RunAsync("k", new string('x', 200));
+        var second = await k.Runner.RunAsync("k", "next");
+
+        Assert.True(first.Usage!.Value.InputTokens >= 40);
+        Assert.Equal(rollsOver, first.ThreadId != second.ThreadId);
+        Assert.Equal(rollsOver, recorder.Events.Any(e => e.StartsWith("pressure prompt_tokens", StringComparison.Ordinal)));
+    }
+
+    [Theory]
+    [InlineData("gpt-4.1-mini", 1_047_576)]
+    [InlineData("gpt-4o-2024-08-06", 128_000)]
+    [InlineData("gpt-4o-mini", 128_000)]
+    [InlineData("o3", 200_000)]
+    [InlineData("o4-mini-2025-04-16", 200_000)]
+    [InlineData("gpt-5.1", null)]
+    [InlineData("gpt-5-nano", 272_000)]
+    [InlineData("my-local-llama", null)]
+    [InlineData("", null)]
+    public void KnownContextWindows_MatchAFamilyOrItsDatedSnapshots(string model, int? window) =>
+        Assert.Equal(window, RolloverOptions.KnownContextWindow(model));
+
     [Fact]
     public async Task IncompleteForMaxPromptTokens_RollsOver_AndDisabledOnlyRaisesPressure()
     {

@@ -81,6 +81,11 @@ internal sealed class AssistantsKitOptionsValidator : IValidateOptions<Assistant
             errors.Add($"{P}:Rollover:MessageThreshold must be at least 2 (was {options.Rollover.MessageThreshold}).");
         }
 
+        if (options.Rollover.ContextWindowTokens is < 256)
+        {
+            errors.Add($"{P}:Rollover:ContextWindowTokens must be at least 256 when set (was {options.Rollover.ContextWindowTokens}).");
+        }
+
         if (double.IsNaN(options.Rollover.PromptTokenThreshold) || options.Rollover.PromptTokenThreshold <= 0 || options.Rollover.PromptTokenThreshold > 1)
         {
             errors.Add($"{P}:Rollover:PromptTokenThreshold must be in (0, 1] (was {options.Rollover.PromptTokenThreshold.ToString(CultureInfo.InvariantCulture)}).");

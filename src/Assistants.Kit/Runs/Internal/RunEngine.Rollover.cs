@@ -8,12 +8,31 @@ namespace Assistants.Kit.Runs.Internal;
 internal sealed partial class RunEngine
 {
     /// <summary>
+    /// The prompt-token limit the rollover threshold applies to: the run's <c>max_prompt_tokens</c> (Assistants), else the
+    /// configured context window, else the run's model's known window; <see langword="null"/> when none is known.
+    /// </summary>
+    private int? PromptLimit(RunOptions? runOptions)
+    {
+        var sent = _backend.Protocol == AssistantsProtocol.Assistants
+            ? runOptions?.MaxPromptTokens ?? _options.RunDefaults.MaxPromptTokens
+            : null;
+        if (sent is { } limit)
+        {
+            return limit;
+        }
+
+        var definition = runOptions?.Assistant ?? _options.Assistant;
+        var model = NonEmpty(runOptions?.Model) ?? NonEmpty(definition.Model) ?? _options.DefaultModel;
+        return _options.Rollover.ContextWindowTokens ?? RolloverOptions.KnownContextWindow(model);
+    }
+
+    /// <summary>
     /// After a run: when the thread holds <see cref="RolloverOptions.MessageThreshold"/> messages, or the run's prompt
-    /// reached <see cref="RolloverOptions.PromptTokenThreshold"/> of its <c>max_prompt_tokens</c>, or it ended
+    /// reached <see cref="RolloverOptions.PromptTokenThreshold"/> of its prompt limit (see <see cref="PromptLimit"/>), or it ended
     /// incomplete for <c>max_prompt_tokens</c>: raise the context-pressure event and (when enabled) roll the conversation
     /// over to a new thread seeded with a summary, moving the binding atomically (optimistic concurrency).
     /// </summary>
-    internal async Task RollOverIfNeededAsync(string conversationKey, RunResult? result, CancellationToken cancellationToken)
+    internal async Task RollOverIfNeededAsync(string conversationKey, RunResult? result, RunOptions? runOptions, CancellationToken cancellationToken)
     {
         if (result is null)
         {
@@ -27,7 +46,7 @@ internal sealed partial class RunEngine
         }
 
         var rollover = _options.Rollover;
-        var maxPrompt = _options.RunDefaults.MaxPromptTokens;
+        var maxPrompt = PromptLimit(runOptions);
         string? reason = null;
         if (result.Status == RunStatus.Incomplete && result.IncompleteReason == "max_prompt_tokens")
         {
