@@ -32,6 +32,21 @@ public sealed class TelemetryTests : IDisposable
         public static string GetOrderStatus(string order_id) => $$"""{"order_id":"{{order_id}}","status":"shipped"}""";
     }
 
+    private sealed class MixedTools
+    {
+        [AssistantTool("explode", Description = "Always fails.")]
+        public static string Explode(string reason) => throw new InvalidOperationException(reason);
+
+        [AssistantTool("slow_lookup", Description = "Takes a moment.")]
+        public static async Task<string> SlowLookupAsync(string key)
+        {
+            await Task.Delay(60); // the tool's own work: its duration is what the histogram records
+            return "value of " + key;
+        }
+    }
+
+    private static IMeterFactory Meters(EmulatorKit kit) => kit.Services.GetRequiredService<IMeterFactory>();
+
     private List<Activity> Trace(ActivityTraceId traceId) => [.. _activities.Where(a => a.TraceId == traceId)];
 
     private static string? Tag(Activity activity, string name) => activity.GetTagItem(name)?.ToString();
@@ -170,5 +185,143 @@ public sealed class TelemetryTests : IDisposable
             Assert.DoesNotContain("ORD-SECRET-77", l, StringComparison.Ordinal);
             Assert.DoesNotContain("Reply text 77", l, StringComparison.Ordinal);
         });
+    }
+
+    [Fact]
+    public async Task FailingTool_ToolErrorsAndDurationMetrics_AndExecuteToolSpansCarryTheNameAndError()
+    {
+        await using var kit = await EmulatorKit.StartAsync(kit: k => k.AddTools<MixedTools>(), services: s => s.AddMetrics());
+        kit.Emulator.Script.OnRun(1).CallTools(("explode", """{"reason":"kaboom"}"""), ("slow_lookup", """{"key":"a"}""")).Reply("One failed.");
+        using var errors = new MetricCollector<long>(Meters(kit), AssistantsKitTelemetry.MeterName, "assistants_kit.tool.errors");
+        using var duration = new MetricCollector<double>(Meters(kit), AssistantsKitTelemetry.MeterName, "assistants_kit.tool.duration");
+
+        var result = await kit.Runner.RunAsync("tool-errors-key", "Do both.");
+
+        Assert.Equal(RunStatus.Completed, result.Status);
+        var error = Assert.Single(errors.GetMeasurementSnapshot());
+        Assert.Equal(1, error.Value);
+        Assert.Equal("explode", error.Tags["gen_ai.tool.name"]);
+        Assert.Equal(nameof(ToolCallStatus.HandlerException), error.Tags["assistants_kit.tool.status"]);
+
+        var durations = duration.GetMeasurementSnapshot();
+        Assert.Equal(2, durations.Count);
+        var slow = Assert.Single(durations, m => Equals(m.Tags["gen_ai.tool.name"], "slow_lookup"));
+        Assert.InRange(slow.Value, 0.05, 10); // seconds: the tool awaited 60 ms
+        var failed = Assert.Single(durations, m => Equals(m.Tags["gen_ai.tool.name"], "explode"));
+        Assert.InRange(failed.Value, 0, 10);
+
+        var run = _activities.Single(a => a.DisplayName == "invoke_agent assistant" && Tag(a, "gen_ai.conversation.id") == result.ThreadId);
+        var spans = Trace(run.TraceId);
+        var explode = Assert.Single(spans, a => a.DisplayName == "execute_tool explode");
+        Assert.Equal("explode", Tag(explode, "gen_ai.tool.name"));
+        Assert.Equal("function", Tag(explode, "gen_ai.tool.type"));
+        Assert.Equal(nameof(ToolCallStatus.HandlerException), Tag(explode, "error.type"));
+        Assert.Equal(ActivityStatusCode.Error, explode.Status);
+        var lookup = Assert.Single(spans, a => a.DisplayName == "execute_tool slow_lookup");
+        Assert.Equal("slow_lookup", Tag(lookup, "gen_ai.tool.name"));
+        Assert.Null(Tag(lookup, "error.type"));
+        Assert.Equal(ActivityStatusCode.Unset, lookup.Status);
+        Assert.Null(Tag(run, "error.type")); // a failing tool does not fail the run: the model got an error object
+    }
+
+    [Fact]
+    public async Task CreateAgentSpan_CarriesOperationProviderAgentAndModel()
+    {
+        await using var kit = await EmulatorKit.StartAsync();
+
+        var result = await kit.Runner.RunAsync("create-agent-key", "hi");
+
+        var run = _activities.Single(a => a.DisplayName == "invoke_agent assistant" && Tag(a, "gen_ai.conversation.id") == result.ThreadId);
+        var create = Assert.Single(Trace(run.TraceId), a => a.DisplayName == "create_agent assistant");
+        Assert.Equal(ActivityKind.Client, create.Kind);
+        Assert.Equal(run.SpanId, create.ParentSpanId);
+        Assert.Equal("create_agent", Tag(create, "gen_ai.operation.name"));
+        Assert.Equal("openai", Tag(create, "gen_ai.provider.name"));
+        Assert.Equal(Tag(run, "gen_ai.provider.name"), Tag(create, "gen_ai.provider.name"));
+        Assert.Equal("assistant", Tag(create, "gen_ai.agent.name"));
+        Assert.Equal(result.AssistantId, Tag(create, "gen_ai.agent.id"));
+        Assert.Equal("gpt-4.1-mini", Tag(create, "gen_ai.request.model"));
+        Assert.Equal(result.DefinitionVersion, Tag(create, "gen_ai.agent.version"));
+        Assert.Equal(ActivityStatusCode.Unset, create.Status);
+        Assert.Contains(Trace(run.TraceId), a => a.Source.Name == "System.Net.Http" && a.ParentSpanId == create.SpanId); // POST /assistants beneath it
+    }
+
+    [Fact]
+    public async Task CostMetric_IsTheRunsPricedCost_WithTheRunTags()
+    {
+        await using var kit = await EmulatorKit.StartAsync(services: s => s.AddMetrics());
+        using var cost = new MetricCollector<double>(Meters(kit), AssistantsKitTelemetry.MeterName, "assistants_kit.cost");
+
+        var result = await kit.Runner.RunAsync("cost-key", "How much is this?");
+
+        var expected = PriceTable.Default.CostOf("gpt-4.1-mini", result.Usage!.Value);
+        Assert.NotNull(expected);
+        Assert.True(expected > 0);
+        Assert.Equal(expected, result.Cost!.Cost);
+        var measurement = Assert.Single(cost.GetMeasurementSnapshot());
+        Assert.Equal((double)expected!.Value, measurement.Value, 1e-12);
+        Assert.Equal("invoke_agent", measurement.Tags["gen_ai.operation.name"]);
+        Assert.Equal("openai", measurement.Tags["gen_ai.provider.name"]);
+        Assert.Equal("gpt-4.1-mini", measurement.Tags["gen_ai.request.model"]);
+        Assert.False(measurement.Tags.ContainsKey("error.type"));
+    }
+
+    [Fact]
+    public async Task HttpRetriesMetric_CountsEachRetry_ByMethod()
+    {
+        await using var kit = await EmulatorKit.StartAsync(o => o.Http.RetryBaseDelay = TimeSpan.FromMilliseconds(1), services: s => s.AddMetrics());
+        kit.Emulator.Faults.On("GET", "/threads/*/runs/*").OnNth(1).RespondWith(503);
+        kit.Emulator.Faults.On("POST", "/threads/*/messages").OnNth(1).RespondWith(429, retryAfterMs: 1);
+        using var retries = new MetricCollector<long>(Meters(kit), AssistantsKitTelemetry.MeterName, "assistants_kit.http.retries");
+
+        var result = await kit.Runner.RunAsync("retries-key", "503 then OK");
+
+        Assert.Equal(RunStatus.Completed, result.Status);
+        Assert.Equal([503, 200], kit.Emulator.Requests.Where("GET", "/threads/*/runs/*").Take(2).Select(r => r.StatusCode));
+        Assert.Equal([429, 200], kit.Emulator.Requests.Where("POST", "/threads/*/messages").Select(r => r.StatusCode));
+        var measurements = retries.GetMeasurementSnapshot();
+        Assert.Equal(2, measurements.Count);
+        Assert.All(measurements, m => Assert.Equal(1, m.Value));
+        Assert.Equal(["GET", "POST"], measurements.Select(m => (string)m.Tags["http.request.method"]!).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task ReconciliationsMetric_CountsAdoptedAndResentWrites()
+    {
+        await using var kit = await EmulatorKit.StartAsync(services: s => s.AddMetrics());
+        kit.Emulator.Faults.On("POST", "/threads/*/messages").OnNth(1).CommitThenDrop(); // landed: adopted
+        kit.Emulator.Faults.On("POST", "/threads/*/runs").OnNth(1).DropConnection();     // did not land: resent
+        using var reconciliations = new MetricCollector<long>(Meters(kit), AssistantsKitTelemetry.MeterName, "assistants_kit.reconciliations");
+
+        var result = await kit.Runner.RunAsync("reconcile-key", "ambiguous writes");
+
+        Assert.Equal(RunStatus.Completed, result.Status);
+        Assert.Equal(1, kit.Emulator.Requests.Count("POST", "/threads/*/messages"));
+        Assert.Equal(2, kit.Emulator.Requests.Count("POST", "/threads/*/runs"));
+        var measurements = reconciliations.GetMeasurementSnapshot();
+        Assert.Equal(2, measurements.Count);
+        Assert.All(measurements, m => Assert.Equal(1, m.Value));
+        Assert.Equal(["adopted", "resent"], measurements.Select(m => (string)m.Tags["assistants_kit.reconciliation.outcome"]!));
+    }
+
+    [Fact]
+    public async Task ActiveRunsMetric_GoesUpWhileARunIsWaitedFor_AndBackToZero()
+    {
+        await using var kit = await EmulatorKit.StartAsync(emulator: e => e.InProgressDuration = TimeSpan.FromSeconds(30), fakeTime: true, services: s => s.AddMetrics());
+        kit.Emulator.Script.OnRun(2).Fail("invalid_prompt", "No.");
+        using var active = new MetricCollector<long>(Meters(kit), AssistantsKitTelemetry.MeterName, "assistants_kit.runs.active");
+        long Active() => active.GetMeasurementSnapshot().Sum(m => m.Value);
+
+        var operation = await kit.Runner.StartRunAsync("active-key", "slow");
+        Assert.Equal(1, Active());
+        var first = await kit.DriveAsync(operation.WaitForCompletionAsync(), TimeSpan.FromMilliseconds(500));
+        Assert.Equal(RunStatus.Completed, first.Status);
+        Assert.Equal(0, Active());
+
+        // A failed run is counted out too.
+        var second = kit.Runner.RunAsync("active-key", "fails");
+        await Assert.ThrowsAsync<RunFailedException>(() => kit.DriveAsync(second, TimeSpan.FromMilliseconds(500)));
+        Assert.Equal(0, Active());
+        Assert.Equal([1L, -1L, 1L, -1L], active.GetMeasurementSnapshot().Select(m => m.Value));
     }
 }

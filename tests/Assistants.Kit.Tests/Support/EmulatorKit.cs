@@ -29,9 +29,10 @@ internal sealed class EmulatorKit : IAsyncDisposable
         Action<AssistantsEmulatorOptions>? emulator = null,
         bool fakeTime = false,
         Action<IAssistantsKitBuilder>? kit = null,
-        Action<IServiceCollection>? services = null)
+        Action<IServiceCollection>? services = null,
+        FakeTimeProvider? time = null)
     {
-        var time = fakeTime ? new FakeTimeProvider(DateTimeOffset.Parse("2026-11-25T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture)) : null;
+        time ??= fakeTime ? new FakeTimeProvider(DateTimeOffset.Parse("2026-11-25T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture)) : null;
         var emulatorOptions = new AssistantsEmulatorOptions();
         if (time is not null)
         {

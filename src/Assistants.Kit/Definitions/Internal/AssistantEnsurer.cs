@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using System.Diagnostics;
 using Assistants.Kit.Diagnostics.Internal;
+using Assistants.Kit.Http.Internal;
 using Assistants.Kit.Protocols.Internal;
 using Assistants.Kit.Tools.Internal;
 using Microsoft.Extensions.Logging;
@@ -211,6 +212,7 @@ internal sealed class AssistantEnsurer
 
         var activity = KitTelemetry.Source.StartActivity("create_agent " + spec.Definition.Name, ActivityKind.Client);
         activity?.SetTag(KitTelemetry.OperationName, "create_agent");
+        activity?.SetTag(KitTelemetry.ProviderName, KitTelemetry.Provider(OpenAIClientProvider.ResolveEndpoint(_options)));
         activity?.SetTag(KitTelemetry.AgentName, spec.Definition.Name);
         activity?.SetTag(KitTelemetry.RequestModel, spec.Model);
         activity?.SetTag("gen_ai.agent.version", spec.Version);

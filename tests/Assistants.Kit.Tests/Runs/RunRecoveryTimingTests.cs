@@ -1,0 +1,95 @@
+using System.Diagnostics;
+using Assistants.Kit.Tests.Support;
+
+namespace Assistants.Kit.Tests.Runs;
+
+/// <summary>
+/// When a failed run is re-run (<see cref="FailedRunRetryOptions"/>, waits on the fake clock), and how long a caller's
+/// cancellation waits for the server to cancel the run (<see cref="AssistantsKitOptions.CancelRunTimeout"/>).
+/// </summary>
+public sealed class RunRecoveryTimingTests
+{
+    private static readonly TimeSpan Delay = TimeSpan.FromSeconds(7); // no other timer of the kit or emulator has this due time
+
+    [Fact]
+    public async Task FailedRunRerun_WaitsExactlyTheDelay_ThenTwiceTheDelay_BeforeEachRerun()
+    {
+        var time = new TimerRecordingTimeProvider();
+        await using var kit = await EmulatorKit.StartAsync(o =>
+        {
+            o.FailedRunRetry.MaxAttempts = 2;
+            o.FailedRunRetry.Delay = Delay;
+        }, time: time);
+        kit.Emulator.Script.OnRun(1).Fail("server_error", "Oops.");
+        kit.Emulator.Script.OnRun(2).Fail("rate_limit_exceeded", "Slow down.");
+        kit.Emulator.Script.OnRun(3).Reply("third time");
+        int Runs() => kit.Emulator.Requests.Count("POST", "/threads/*/runs");
+
+        var run = kit.Runner.RunAsync("k", "retry me");
+
+        await ExpectRerunAfterAsync(Delay, expectedRunsBefore: 1);
+        await ExpectRerunAfterAsync(Delay * 2, expectedRunsBefore: 2);
+        var result = await kit.DriveAsync(run, TimeSpan.FromMilliseconds(100));
+
+        Assert.Equal(RunStatus.Completed, result.Status);
+        Assert.Equal("third time", result.Text);
+        Assert.Equal(3, Runs());
+
+        async Task ExpectRerunAfterAsync(TimeSpan wait, int expectedRunsBefore)
+        {
+            // Let the kit poll (small steps) until it has started waiting before the re-run.
+            for (var i = 0; time.CreatedAt(wait) is null; i++)
+            {
+                Assert.True(i < 2_000, "The kit never started waiting " + wait + " before a re-run.");
+                await Task.Delay(2);
+                if (time.CreatedAt(wait) is null)
+                {
+                    time.Advance(TimeSpan.FromMilliseconds(50));
+                }
+            }
+
+            var due = time.CreatedAt(wait)!.Value + wait;
+            await Task.Delay(100); // a re-run sent without waiting would reach the loopback emulator by now
+            Assert.Equal(expectedRunsBefore, Runs());
+
+            time.Advance(due - time.GetUtcNow() - TimeSpan.FromMilliseconds(1));
+            await Task.Delay(100);
+            Assert.Equal(expectedRunsBefore, Runs());
+            Assert.False(run.IsCompleted);
+
+            time.Advance(TimeSpan.FromMilliseconds(1));
+            await Waiting.UntilAsync(() => Runs() == expectedRunsBefore + 1);
+        }
+    }
+
+    [Fact]
+    public async Task CallerCancellation_WithAHangingCancelEndpoint_ReturnsWithinCancelRunTimeout_AndLogsIt()
+    {
+        // Real time, kept short: the cancel request hangs for 10 s, the kit gives up on it after 300 ms.
+        var cancelTimeout = TimeSpan.FromMilliseconds(300);
+        await using var kit = await EmulatorKit.StartAsync(
+            o => o.CancelRunTimeout = cancelTimeout,
+            e => e.InProgressDuration = TimeSpan.FromMinutes(1));
+        kit.Emulator.Faults.On("POST", "/threads/*/runs/*/cancel").Delay(TimeSpan.FromSeconds(10));
+        using var cts = new CancellationTokenSource();
+
+        var operation = await kit.Runner.StartRunAsync("k", "slow");
+        var wait = operation.WaitForCompletionAsync(cts.Token);
+        await Waiting.UntilAsync(() => kit.Emulator.Requests.Count("GET", "/threads/*/runs/*") >= 1);
+        var clock = Stopwatch.StartNew();
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => wait.WaitAsync(TimeSpan.FromSeconds(10)));
+        clock.Stop();
+
+        Assert.True(clock.Elapsed >= cancelTimeout - TimeSpan.FromMilliseconds(30), $"returned after {clock.Elapsed}: the kit did not wait for the cancel");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"returned after {clock.Elapsed}: the cancel was not bounded by CancelRunTimeout");
+        var cancel = Assert.Single(kit.Emulator.Requests.Where("POST", "/threads/*/runs/*/cancel"));
+        Assert.EndsWith($"/runs/{operation.Id}/cancel", cancel.Path, StringComparison.Ordinal);
+        var lines = kit.Services.LogLines();
+        Assert.Contains(lines, l => l.StartsWith("Warning", StringComparison.Ordinal)
+            && l.Contains($"The wait for run {operation.Id} on {operation.ThreadId} was cancelled by the caller; cancelling the run on the server.", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("Warning", StringComparison.Ordinal)
+            && l.Contains($"Cancelling run {operation.Id} on {operation.ThreadId} failed.", StringComparison.Ordinal)
+            && l.Contains("Canceled", StringComparison.Ordinal));
+    }
+}
