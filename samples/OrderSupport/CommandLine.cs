@@ -1,6 +1,6 @@
 namespace OrderSupport;
 
-/// <summary>The sample's command line (see SAMPLE-CONTRACT in the README): flags start with <c>--</c>, the rest is the message.</summary>
+/// <summary>The sample's command line (see "The Order Support sample's command line" in the README): flags start with <c>--</c>, the rest is the message.</summary>
 public sealed record CommandLine(string Message, string ConversationKey, bool Poll, bool New, bool Approve)
 {
     public const string DefaultConversationKey = "demo";
