@@ -73,8 +73,15 @@ public sealed class RunResult
     /// <summary>Gets a value indicating whether the run waits for approvals.</summary>
     public bool IsAwaitingApproval => PendingApprovals.Count > 0;
 
-    /// <summary>Gets the reason the kit stopped the run itself (loop guard, budget), when it did.</summary>
+    /// <summary>Gets the reason the kit stopped the run itself (loop guard, budget), when it did, as text.</summary>
     public string? StopReason { get; init; }
+
+    /// <summary>
+    /// Gets why the tool-loop guard stopped the run (<see cref="ToolLoopStopReason.MaxToolRounds"/> or
+    /// <see cref="ToolLoopStopReason.RepeatedCall"/>), or <see langword="null"/> when it did not (the run's
+    /// <see cref="Status"/> is then <see cref="RunStatus.Cancelled"/> and <see cref="StopReason"/> names the tool).
+    /// </summary>
+    public ToolLoopStopReason? ToolLoopStop { get; init; }
 
     /// <inheritdoc />
     public override string ToString() => $"Run {RunId} on {ThreadId}: {Status.ToWireString()}";

@@ -57,6 +57,7 @@ public sealed class ProtocolScenarioTests
         Assert.StartsWith(k.RunPrefix, result.RunId, StringComparison.Ordinal);
         Assert.Equal("reply", result.ConversationKey);
         Assert.Null(result.StopReason);
+        Assert.Null(result.ToolLoopStop);
         Assert.Empty(result.ToolCalls);
 
         // prompt = ceil((9 + 12) / 4) = 6; completion = ceil(19 / 4) = 5; (6 × 0.40 + 5 × 1.60) / 1e6.
@@ -220,6 +221,7 @@ public sealed class ProtocolScenarioTests
         Assert.Equal(RunStatus.Cancelled, result.Status);
         Assert.NotNull(result.StopReason);
         Assert.Contains("'add' with the same arguments 3 times", result.StopReason, StringComparison.Ordinal);
+        Assert.Equal(ToolLoopStopReason.RepeatedCall, result.ToolLoopStop);
         Assert.Equal(2, result.ToolCalls.Count); // the third identical request is not executed
         Assert.Equal(2, k.OutputRounds().Count);
         Assert.Empty(result.Messages);
@@ -261,6 +263,7 @@ public sealed class ProtocolScenarioTests
 
         Assert.Equal(RunStatus.Cancelled, result.Status);
         Assert.Contains("at most 2 tool rounds", result.StopReason, StringComparison.Ordinal);
+        Assert.Equal(ToolLoopStopReason.MaxToolRounds, result.ToolLoopStop);
         Assert.Equal(["2", "4"], k.OutputRounds().Select(r => Assert.Single(r).Output));
         Assert.Equal(3, k.ModelRequests()); // the first request and two follow-ups; never a fourth
     }
@@ -572,6 +575,7 @@ public sealed class ProtocolScenarioTests
 
         Assert.Equal(RunStatus.Cancelled, result.Status);
         Assert.Equal("budget exceeded", result.StopReason);
+        Assert.Null(result.ToolLoopStop); // stopped by a budget, not the loop guard
         Assert.True(result.Cost!.StoppedByBudget);
         if (k.IsResponses)
         {

@@ -90,6 +90,7 @@ public sealed class StreamedRunOutcomeTests
         Assert.NotNull(result.StopReason);
         Assert.Contains("'echo'", result.StopReason, StringComparison.Ordinal);
         Assert.Contains("3 times", result.StopReason, StringComparison.Ordinal);
+        Assert.Equal(ToolLoopStopReason.RepeatedCall, result.ToolLoopStop);
         Assert.Empty(events.OfType<TextDeltaEvent>());
 
         // Two rounds executed and submitted by stream; the third was never executed: the run was cancelled instead.

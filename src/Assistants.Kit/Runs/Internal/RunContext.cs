@@ -49,6 +49,9 @@ internal sealed class RunContext
     /// <summary>Gets or sets why the kit stopped the run itself (loop guard, budget).</summary>
     public string? StopReason { get; set; }
 
+    /// <summary>Why the tool-loop guard stopped the run, when it did.</summary>
+    public ToolLoopStopReason? ToolLoopStop { get; set; }
+
     public ToolLoopGuard? LoopGuard { get; set; }
 
     public int Attempts { get; set; } = 1;

@@ -737,6 +737,7 @@ internal sealed partial class RunEngine
         var verdict = context.LoopGuard!.Observe(calls);
         if (verdict.ShouldStop)
         {
+            context.ToolLoopStop = verdict.StopReason;
             await StopRunAsync(operation, verdict.Message ?? "tool loop guard").ConfigureAwait(false);
             return null;
         }
@@ -1070,6 +1071,7 @@ internal sealed partial class RunEngine
             Steps = steps,
             Cost = cost,
             StopReason = context.StopReason,
+            ToolLoopStop = context.ToolLoopStop,
         };
     }
 
