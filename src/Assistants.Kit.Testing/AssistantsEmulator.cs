@@ -218,6 +218,6 @@ public sealed partial class AssistantsEmulator : IAsyncDisposable
         }
     }
 
-    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Assistants emulator listening on {BaseUri}")]
+    [LoggerMessage(EventId = 7003, Level = LogLevel.Information, Message = "Assistants emulator listening on {BaseUri}")]
     private static partial void LogStarted(ILogger logger, Uri baseUri);
 }

@@ -113,12 +113,13 @@ internal sealed partial class RedisConnection : IAsyncDisposable, IDisposable
         }
     }
 
+    /// <summary>The Redis store's log messages (event IDs 6100–6199).</summary>
     private static partial class Log
     {
-        [LoggerMessage(3100, LogLevel.Information, "Redis store connected to {Endpoints}.")]
+        [LoggerMessage(6100, LogLevel.Information, "Redis store connected to {Endpoints}.")]
         public static partial void Connected(ILogger logger, string endpoints);
 
-        [LoggerMessage(3101, LogLevel.Warning, "Redis store could not connect to {Endpoints}; the next operation tries again.")]
+        [LoggerMessage(6101, LogLevel.Warning, "Redis store could not connect to {Endpoints}; the next operation tries again.")]
         public static partial void ConnectFailed(ILogger logger, string endpoints, Exception exception);
     }
 }

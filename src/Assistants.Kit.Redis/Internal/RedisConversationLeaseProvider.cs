@@ -298,24 +298,25 @@ internal sealed partial class RedisConversationLeaseProvider : IConversationLeas
         }
     }
 
+    /// <summary>The Redis store's log messages (event IDs 6100–6199).</summary>
     private static partial class Log
     {
-        [LoggerMessage(3120, LogLevel.Debug, "Acquired the lease of conversation {ConversationKey} with fencing token {FencingToken} (attempt {Attempt}).")]
+        [LoggerMessage(6120, LogLevel.Debug, "Acquired the lease of conversation {ConversationKey} with fencing token {FencingToken} (attempt {Attempt}).")]
         public static partial void Acquired(ILogger logger, string conversationKey, long fencingToken, int attempt);
 
-        [LoggerMessage(3121, LogLevel.Debug, "The lease of conversation {ConversationKey} is held by another instance; waiting for it.")]
+        [LoggerMessage(6121, LogLevel.Debug, "The lease of conversation {ConversationKey} is held by another instance; waiting for it.")]
         public static partial void Waiting(ILogger logger, string conversationKey);
 
-        [LoggerMessage(3122, LogLevel.Warning, "Lost the lease of conversation {ConversationKey} (fencing token {FencingToken}): it expired or another instance took it over; store writes with this token will be rejected once a newer one is stored.")]
+        [LoggerMessage(6122, LogLevel.Warning, "Lost the lease of conversation {ConversationKey} (fencing token {FencingToken}): it expired or another instance took it over; store writes with this token will be rejected once a newer one is stored.")]
         public static partial void Lost(ILogger logger, string conversationKey, long fencingToken, Exception? exception);
 
-        [LoggerMessage(3123, LogLevel.Warning, "Renewing the lease of conversation {ConversationKey} (fencing token {FencingToken}) failed; retrying at the next interval.")]
+        [LoggerMessage(6123, LogLevel.Warning, "Renewing the lease of conversation {ConversationKey} (fencing token {FencingToken}) failed; retrying at the next interval.")]
         public static partial void RenewalFailed(ILogger logger, string conversationKey, long fencingToken, Exception exception);
 
-        [LoggerMessage(3124, LogLevel.Debug, "Released the lease of conversation {ConversationKey} (fencing token {FencingToken}); it was still held: {WasHeld}.")]
+        [LoggerMessage(6124, LogLevel.Debug, "Released the lease of conversation {ConversationKey} (fencing token {FencingToken}); it was still held: {WasHeld}.")]
         public static partial void Released(ILogger logger, string conversationKey, long fencingToken, bool wasHeld);
 
-        [LoggerMessage(3125, LogLevel.Warning, "Releasing the lease of conversation {ConversationKey} (fencing token {FencingToken}) failed; it expires within {LeaseDuration}.")]
+        [LoggerMessage(6125, LogLevel.Warning, "Releasing the lease of conversation {ConversationKey} (fencing token {FencingToken}) failed; it expires within {LeaseDuration}.")]
         public static partial void ReleaseFailed(ILogger logger, string conversationKey, long fencingToken, TimeSpan leaseDuration, Exception exception);
     }
 }

@@ -550,9 +550,10 @@ internal sealed partial class RedisUsageLedger : IUsageLedger
     private static UsageEntry? Read(RedisValue document) =>
         JsonSerializer.Deserialize((string)document!, RedisUsageJsonContext.Default.StoredUsageEntry)?.ToEntry();
 
+    /// <summary>The Redis store's log messages (event IDs 6100–6199).</summary>
     private static partial class Log
     {
-        [LoggerMessage(3110, LogLevel.Information, "Redis usage ledger: deleted {Count} entries recorded before {Cutoff:O} (retention).")]
+        [LoggerMessage(6110, LogLevel.Information, "Redis usage ledger: deleted {Count} entries recorded before {Cutoff:O} (retention).")]
         public static partial void Pruned(ILogger logger, int count, DateTimeOffset cutoff);
     }
 }

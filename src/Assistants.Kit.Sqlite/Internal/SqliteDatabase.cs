@@ -197,12 +197,13 @@ internal sealed partial class SqliteDatabase : IDisposable
         }
     }
 
+    /// <summary>The SQLite store's log messages (event IDs 6000–6099).</summary>
     private static partial class Log
     {
-        [LoggerMessage(3000, LogLevel.Information, "SQLite store {Path}: applied schema version {Version} ({Description}).")]
+        [LoggerMessage(6000, LogLevel.Information, "SQLite store {Path}: applied schema version {Version} ({Description}).")]
         public static partial void Migrated(ILogger logger, string path, int version, string description);
 
-        [LoggerMessage(3001, LogLevel.Warning, "SQLite store {Path}: the journal mode is '{Mode}', not WAL (is the file on a network file system?); concurrent readers and writers will block each other.")]
+        [LoggerMessage(6001, LogLevel.Warning, "SQLite store {Path}: the journal mode is '{Mode}', not WAL (is the file on a network file system?); concurrent readers and writers will block each other.")]
         public static partial void WalUnavailable(ILogger logger, string path, string? mode);
     }
 }

@@ -501,7 +501,7 @@ internal sealed partial class EmulatorPipeline
         return buffer.ToArray();
     }
 
-    [LoggerMessage(EventId = 2, Level = LogLevel.Error, Message = "The emulator failed on {Method} {Path}; answering 500.")]
+    [LoggerMessage(EventId = 7002, Level = LogLevel.Error, Message = "The emulator failed on {Method} {Path}; answering 500.")]
     private static partial void LogUnexpected(ILogger logger, string method, string path, Exception exception);
 
     internal static string Invariant(FormattableString value) => value.ToString(CultureInfo.InvariantCulture);

@@ -530,6 +530,6 @@ internal sealed partial class ResponsesEngine
         r.Events.Add(new SseEvent(type, data.ToJsonString()));
     }
 
-    [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "The emulator script threw for response {ResponseId}; the response fails.")]
+    [LoggerMessage(EventId = 7004, Level = LogLevel.Warning, Message = "The emulator script threw for response {ResponseId}; the response fails.")]
     private static partial void LogScriptFailed(ILogger logger, string responseId, Exception exception);
 }

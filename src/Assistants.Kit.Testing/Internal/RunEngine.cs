@@ -763,6 +763,6 @@ internal sealed partial class RunEngine
         }
     }
 
-    [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "The emulator script threw for run {RunId}; the run fails.")]
+    [LoggerMessage(EventId = 7001, Level = LogLevel.Warning, Message = "The emulator script threw for run {RunId}; the run fails.")]
     private static partial void LogScriptFailed(ILogger logger, string runId, Exception exception);
 }

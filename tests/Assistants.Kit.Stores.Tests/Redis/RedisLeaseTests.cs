@@ -235,7 +235,7 @@ public sealed class RedisLeaseTests : IAsyncLifetime
         await UntilAsync(() => lease.IsLost);
 
         var warning = Assert.Single(a.Log.Entries, e => e.Level == LogLevel.Warning);
-        Assert.Equal(3122, warning.EventId);
+        Assert.Equal(6122, warning.EventId);
         Assert.StartsWith($"Lost the lease of conversation k (fencing token {lease.FencingToken})", warning.Message, StringComparison.Ordinal);
         Assert.Equal("another-instance", (string?)await Database.StringGetAsync($"{_prefix}lease:k"));
         Assert.InRange((await Database.KeyTimeToLiveAsync($"{_prefix}lease:k"))!.Value, TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(1));
@@ -251,15 +251,15 @@ public sealed class RedisLeaseTests : IAsyncLifetime
         var lease = await a.Leases.AcquireAsync("k", CancellationToken.None);
 
         await a.Multiplexer.CloseAsync();
-        await UntilAsync(() => a.Log.Entries.Any(e => e.EventId == 3122));
+        await UntilAsync(() => a.Log.Entries.Any(e => e.EventId == 6122));
 
         Assert.True(lease.IsLost);
-        Assert.Contains(a.Log.Entries, e => e.EventId == 3123 && e.Level == LogLevel.Warning && e.Exception is not null);
-        var lost = Assert.Single(a.Log.Entries, e => e.EventId == 3122);
+        Assert.Contains(a.Log.Entries, e => e.EventId == 6123 && e.Level == LogLevel.Warning && e.Exception is not null);
+        var lost = Assert.Single(a.Log.Entries, e => e.EventId == 6122);
         Assert.NotNull(lost.Exception);
 
         await lease.DisposeAsync();
-        Assert.Contains(a.Log.Entries, e => e.EventId == 3125 && e.Level == LogLevel.Warning);
+        Assert.Contains(a.Log.Entries, e => e.EventId == 6125 && e.Level == LogLevel.Warning);
     }
 
     [RedisFact]

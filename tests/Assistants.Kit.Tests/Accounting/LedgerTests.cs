@@ -119,6 +119,7 @@ public sealed class LedgerTests
         Assert.Equal("1500", state["LatencyMs"]);
 
         var runLog = Assert.Single(harness.Logs.GetSnapshot(), r => r.Id.Id == 3006);
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Debug, runLog.Level); // one line per run: quiet at Information in production
         Assert.Contains("cost=$0.00174", runLog.Message, StringComparison.Ordinal);
 
         var entry = Assert.Single(((InMemoryUsageLedger)harness.Ledger).GetEntries(new UsageQuery { RunId = "run_9" }));

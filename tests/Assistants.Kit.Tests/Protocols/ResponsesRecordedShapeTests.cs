@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Assistants.Kit.Protocols.Internal;
 using Assistants.Kit.Runs.Internal;
 using Assistants.Kit.Streaming.Internal;
+using Assistants.Kit.Tests.Streaming;
 
 namespace Assistants.Kit.Tests.Protocols;
 
@@ -122,12 +123,70 @@ public sealed class ResponsesRecordedShapeTests
     }
 
     [Fact]
+    public void TextStream_Recorded_MapsToExactSequence()
+    {
+        var mapper = new ResponsesStreamMapper(Conversation);
+        mapper.BeginResponse();
+
+        var events = Events("responses_StreamingResponses.create.sse").SelectMany(mapper.Map).ToList();
+
+        // The recorded response was created "in_progress": no Queued line.
+        Assert.Equal(
+            """
+            status InProgress resp_0b70e4946283a4df0068c9ef5ef4d88194adeeb6e2283d609a
+            message.created msg_0b70e4946283a4df0068c9ef5f4f3c819494718ea40dba591c
+            text msg_0b70e4946283a4df0068c9ef5f4f3c819494718ea40dba591c x9 chars=34
+            message.completed msg_0b70e4946283a4df0068c9ef5f4f3c819494718ea40dba591c len=34 annotations=0
+            status Completed resp_0b70e4946283a4df0068c9ef5ef4d88194adeeb6e2283d609a
+            """.ReplaceLineEndings("\n"),
+            RecordedStreamReplayTests.Snapshot(events));
+        AssertEveryEvent(events, "resp_0b70e4946283a4df0068c9ef5ef4d88194adeeb6e2283d609a");
+        Assert.True(mapper.Finished);
+        Assert.Equal(16, mapper.LastSequence);
+        Assert.Equal("Hello! How can I assist you today?", Assert.Single(mapper.CompletedMessages).Text);
+        Assert.Equal(mapper.CompletedMessages.Single().Text, string.Concat(events.OfType<TextDeltaEvent>().Select(e => e.Text)));
+        Assert.Equal(new TokenUsage(11, 10), mapper.Snapshot!.Usage);
+    }
+
+    [Fact]
+    public void BackgroundStream_Recorded_Uncut_MapsToExactSequence()
+    {
+        var mapper = new ResponsesStreamMapper(Conversation);
+        mapper.BeginResponse();
+
+        var events = Events("responses_CanStreamBackgroundResponses.create_background.sse").SelectMany(mapper.Map).ToList();
+
+        Assert.Equal(BackgroundSnapshot, RecordedStreamReplayTests.Snapshot(events));
+        AssertEveryEvent(events, "resp_0a5004ef5dc3564c0069845a9c82c481938b9b7c975a6f56b1");
+        Assert.Equal(411, mapper.LastSequence);
+        Assert.Equal(new TokenUsage(13, 404), mapper.Snapshot!.Usage);
+    }
+
+    [Fact]
     public void FunctionCallStream_Recorded_NameFromTheOutputItem_ArgumentsFromTheDeltas()
     {
         var mapper = new ResponsesStreamMapper(Conversation);
         mapper.BeginResponse();
 
         var events = Events("responses_FunctionCallStreamingWorks.create.sse").SelectMany(mapper.Map).ToList();
+
+        Assert.Equal(
+            """
+            status InProgress resp_0c25e60be926327b0069305eb9ac6c8195833249c070ef4e7e
+            tool.started Function get_weather_at_location #0 call_0UFGPwrziw5rbinYp7rthrTb
+            tool.args #0 call_0UFGPwrziw5rbinYp7rthrTb {"
+            tool.args #0 call_0UFGPwrziw5rbinYp7rthrTb location
+            tool.args #0 call_0UFGPwrziw5rbinYp7rthrTb ":"
+            tool.args #0 call_0UFGPwrziw5rbinYp7rthrTb San
+            tool.args #0 call_0UFGPwrziw5rbinYp7rthrTb  Francisco
+            tool.args #0 call_0UFGPwrziw5rbinYp7rthrTb ,
+            tool.args #0 call_0UFGPwrziw5rbinYp7rthrTb  CA
+            tool.args #0 call_0UFGPwrziw5rbinYp7rthrTb "}
+            status RequiresAction resp_0c25e60be926327b0069305eb9ac6c8195833249c070ef4e7e
+            """.ReplaceLineEndings("\n"),
+            RecordedStreamReplayTests.Snapshot(events));
+        AssertEveryEvent(events, "resp_0c25e60be926327b0069305eb9ac6c8195833249c070ef4e7e");
+        Assert.Equal(new TokenUsage(74, 20), mapper.Snapshot!.Usage);
 
         Assert.True(mapper.Finished);
         var started = Assert.Single(events.OfType<ToolCallStartedEvent>());
@@ -158,6 +217,11 @@ public sealed class ResponsesRecordedShapeTests
         Assert.Equal(RunStatus.Queued, mapper.Snapshot!.Status);
         events.AddRange(resumed.SelectMany(mapper.Map));
 
+        // Cut after sequence 1 and resumed: the same exact sequence as the uncut stream, nothing repeated or lost.
+        Assert.Equal(BackgroundSnapshot, RecordedStreamReplayTests.Snapshot(events));
+        AssertEveryEvent(events, "resp_0a5004ef5dc3564c0069845a9c82c481938b9b7c975a6f56b1");
+        Assert.Equal(411, mapper.LastSequence);
+
         Assert.True(mapper.Finished);
         Assert.Equal(RunStatus.Completed, mapper.Snapshot!.Status);
         Assert.Equal(full, string.Concat(events.OfType<TextDeltaEvent>().Select(e => e.Text)));
@@ -183,6 +247,21 @@ public sealed class ResponsesRecordedShapeTests
         Assert.False(ResponsesProtocolBackend.NeverSent(new TaskCanceledException("timeout")));
         Assert.False(ResponsesProtocolBackend.NeverSent(new System.ClientModel.ClientResultException("HTTP 500")));
     }
+
+    /// <summary>The background stream's exact sequence, whole or cut and resumed (403 text deltas, folded).</summary>
+    private static readonly string BackgroundSnapshot =
+        """
+        status Queued resp_0a5004ef5dc3564c0069845a9c82c481938b9b7c975a6f56b1
+        status InProgress resp_0a5004ef5dc3564c0069845a9c82c481938b9b7c975a6f56b1
+        message.created msg_0a5004ef5dc3564c0069845a9e9e988193b8df9155eb5d7b71
+        text msg_0a5004ef5dc3564c0069845a9e9e988193b8df9155eb5d7b71 x403 chars=1801
+        message.completed msg_0a5004ef5dc3564c0069845a9e9e988193b8df9155eb5d7b71 len=1801 annotations=0
+        status Completed resp_0a5004ef5dc3564c0069845a9c82c481938b9b7c975a6f56b1
+        """.ReplaceLineEndings("\n");
+
+    /// <summary>Every event names the conversation and the recorded response.</summary>
+    private static void AssertEveryEvent(IEnumerable<RunStreamEvent> events, string responseId) =>
+        Assert.All(events, e => Assert.Equal((Conversation, responseId), (e.ThreadId, e.RunId)));
 
     private static JsonArray Record(string suite, string name) =>
         JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "openai-recorded", "openai-dotnet", suite, name)))!["Entries"]!.AsArray();

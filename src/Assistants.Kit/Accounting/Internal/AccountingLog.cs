@@ -37,7 +37,7 @@ internal static partial class AccountingLog
         ILogger logger, string stepId, string? runId, string? threadId, RunStepType stepType, RunStepState stepStatus, string toolCalls,
         long inputTokens, long cachedInputTokens, long outputTokens, long reasoningTokens, double? latencyMs);
 
-    [LoggerMessage(EventId = 3006, Level = LogLevel.Information,
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Debug,
         Message = "Run {RunId} (thread {ThreadId}, conversation {ConversationKey}, assistant {AssistantId}, model {Model}): input={InputTokens} cached={CachedInputTokens} output={OutputTokens} reasoning={ReasoningTokens} steps={StepCount} code_interpreter_sessions={CodeInterpreterSessions} file_search_calls={FileSearchCalls} cost={Cost} conversation_cost={ConversationCost}")]
     public static partial void RunAccounted(
         ILogger logger, string? runId, string? threadId, string conversationKey, string? assistantId, string? model,

@@ -103,4 +103,7 @@ internal static partial class KitLog
 
     [LoggerMessage(1051, LogLevel.Debug, "The approval expiry sweep skipped call {ToolCallId}: {Reason}")]
     public static partial void ApprovalSweepSkipped(ILogger logger, string toolCallId, string reason);
+
+    [LoggerMessage(1060, LogLevel.Warning, "The tool outputs of run {RunId} could not be added to conversation {ThreadId}; the next run of its key adds what is missing.")]
+    public static partial void ToolOutputsNotAdded(ILogger logger, Exception exception, string runId, string threadId);
 }

@@ -912,16 +912,13 @@ internal sealed partial class RunEngine
             catch (Exception ex) when (ex is ClientResultException or HttpRequestException or IOException or Polly.Timeout.TimeoutRejectedException)
             {
                 // The run's own outcome wins; the next run of the key answers what is still pending.
-                LogToolOutputsNotAdded(_logger, ex, run.Id, run.ThreadId);
+                KitLog.ToolOutputsNotAdded(_logger, ex, run.Id, run.ThreadId);
                 return false;
             }
         }
 
         return true;
     }
-
-    [LoggerMessage(1060, LogLevel.Warning, "The tool outputs of run {RunId} could not be added to conversation {ThreadId}; the next run of its key adds what is missing.")]
-    private static partial void LogToolOutputsNotAdded(ILogger logger, Exception exception, string runId, string threadId);
 
     /// <summary>A response (Responses protocol) as a step of the kit's run.</summary>
     internal static RunStepRecord StepOf(RunSnapshot response) => new(
