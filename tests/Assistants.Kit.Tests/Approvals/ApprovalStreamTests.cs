@@ -44,6 +44,11 @@ public sealed class ApprovalStreamTests
         Assert.Equal(result.Text, string.Concat(deltas.Select(d => d.Text)));
         Assert.Contains(result.ToolCalls, c => c.ToolCallId == approval.ToolCallId && c.Status == ToolCallStatus.Succeeded);
         Assert.Equal(1, ledger.Refunds);
+        Assert.All(events, e => Assert.NotNull(e.RunId));
+        if (protocol == AssistantsProtocol.Assistants)
+        {
+            Assert.All(events, e => Assert.Equal(approval.RunId, e.RunId)); // the same run goes on
+        }
 
         // On the wire: one output round, sent with a streaming request; nothing polled.
         Assert.Equal((approval.ToolCallId, """{"order_id":"ORD-9","refunded":true}"""), Assert.Single(Assert.Single(k.OutputRounds())));

@@ -139,9 +139,9 @@ public sealed class RecordedStreamReplayTests
     {
         var (events, mapper) = await ReplayAsync(Fixture("dotnet_StreamingToolCall.submit_tool_outputs.sse"));
 
-        // The submit stream opens with the tool step completing, before any run event: the mapper has not learned the
-        // run ID yet, so that one event carries none. Function outputs are the kit's own and are not re-announced
-        // (no tool.completed line).
+        // The submit stream opens with the tool step completing, before any run event: the mapper takes the run ID from
+        // the step, so every event carries it. Function outputs are the kit's own and are not re-announced (no
+        // tool.completed line).
         Assert.Equal(
             """
             step ToolCalls Completed step_9c9pSsTIsCYc1KeHEI6Ba34s usage=260/12
@@ -154,8 +154,7 @@ public sealed class RecordedStreamReplayTests
             status Completed run_oyfV44CrJXYJkvb2qsd80LvJ
             """.ReplaceLineEndings("\n"),
             Snapshot(events));
-        Assert.Null(events[0].RunId);
-        AssertEveryEvent(events.Skip(1), "run_oyfV44CrJXYJkvb2qsd80LvJ");
+        AssertEveryEvent(events, "run_oyfV44CrJXYJkvb2qsd80LvJ");
         Assert.Equal(["step_9c9pSsTIsCYc1KeHEI6Ba34s", "step_Ou0TFVL8JOSRggWUqsOvtr70"], mapper.Steps.Select(s => s.StepId));
         Assert.Equal(
             "Since it's warm and sunny outside, you should consider wearing lightweight, breathable clothing such as a t-shirt, shorts, or a light dress. Don't forget sunglasses and sunscreen to protect yourself from the sun!",

@@ -82,6 +82,7 @@ internal sealed partial class RunEngine
             {
                 // After a decision: the round's outputs come from the journal (calls still undecided keep it paused).
                 var run = continued.Snapshot;
+                mapper.Follow(run);
                 mapper.BeginSubmitStream();
                 var records = await ExecuteToolRoundAsync(continued, run, scope.ServiceProvider, cancellationToken).ConfigureAwait(false);
                 if (records is null && context.AwaitingApprovals.Count > 0)

@@ -100,7 +100,12 @@ internal sealed class StreamingUpdateMapper
 
             case RunStepUpdate step when step.UpdateKind is StreamingUpdateReason.RunStepCompleted or StreamingUpdateReason.RunStepFailed
                 or StreamingUpdateReason.RunStepCancelled or StreamingUpdateReason.RunStepExpired:
+                RunId ??= step.Value.RunId; // a submit stream opens with the tool step, before any run event
                 OnStepFinished(step.Value, events);
+                break;
+
+            case RunStepUpdate created when RunId is null:
+                RunId = created.Value.RunId;
                 break;
 
             case RunStepDetailsUpdate details:
@@ -108,6 +113,7 @@ internal sealed class StreamingUpdateMapper
                 break;
 
             case MessageStatusUpdate status when status.UpdateKind == StreamingUpdateReason.MessageCreated:
+                RunId ??= status.Value.RunId;
                 _ = TextOf(status.Value.Id);
                 events.Add(new MessageCreatedEvent(_threadId, RunId, status.Value.Id));
                 break;
