@@ -87,7 +87,7 @@ public static class MigrateCommand
         }
 
         await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-            $"migrating from {line.SourceUrl} (Assistants) to {line.TargetUrl ?? AssistantsKitOptions.OpenAIEndpoint} (Responses), store {line.StorePath}{(line.DryRun ? ", dry run: nothing is written" : "")}")).ConfigureAwait(false);
+            $"migrating from {line.SourceUrl} (Assistants) to {line.TargetUrl ?? AssistantsKitOptions.OpenAIEndpoint} (Responses), store {line.StoreDescription}{(line.DryRun ? ", dry run: nothing is written" : "")}")).ConfigureAwait(false);
         MigrationSummary summary;
         try
         {
@@ -99,6 +99,11 @@ public static class MigrateCommand
         {
             await stderr.WriteLineAsync("cancelled: the progress so far is recorded; run the same command again to resume").ConfigureAwait(false);
             return ExitSomeFailed;
+        }
+        catch (StackExchange.Redis.RedisConnectionException ex)
+        {
+            await stderr.WriteLineAsync($"error: the Redis store {line.StoreDescription} is unreachable: {ex.Message.Split('\n', 2)[0].Trim()}").ConfigureAwait(false);
+            return ExitUnreachable;
         }
 
         if (summary.Threads.Count == 0)
@@ -122,7 +127,18 @@ public static class MigrateCommand
             o.Endpoint = line.TargetUrl;
             o.ApiKey = line.TargetKey;
         });
-        builder.AddSqliteStore(line.StorePath);
+        if (line.RedisConnection is { } redis)
+        {
+            builder.AddRedisStore(o =>
+            {
+                o.ConnectionString = redis;
+                o.KeyPrefix = line.RedisKeyPrefix;
+            });
+        }
+        else
+        {
+            builder.AddSqliteStore(line.StorePath!);
+        }
         services.AddAssistantsKitMigration(o =>
         {
             o.Source.Endpoint = line.SourceUrl;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using StackExchange.Redis;
 
 namespace Assistants.Kit.Migrate;
 
@@ -6,7 +7,7 @@ namespace Assistants.Kit.Migrate;
 internal sealed class MigrateCommandLine
 {
     public const string Usage = """
-        usage: assistants-kit-migrate (--keys KEY[,KEY…] | --all | --thread THREAD_ID…) --store sqlite:PATH [options]
+        usage: assistants-kit-migrate (--keys KEY[,KEY…] | --all | --thread THREAD_ID…) --store (sqlite:PATH | redis:CONNECTION) [options]
 
         Migrates Assistants v2 threads (source) to Responses conversations (target). Safe to run again: migrated threads
         and messages are skipped, a failed migration resumes after the last carried message.
@@ -23,8 +24,12 @@ internal sealed class MigrateCommandLine
           --keys KEY[,KEY…]         conversation keys; their Assistants bindings name the threads (repeatable)
           --all                     every conversation key with an Assistants binding in the store
           --thread THREAD_ID        an ad hoc thread; no binding is switched (repeatable)
-        store:
-          --store sqlite:PATH       the kit's SQLite store: bindings, and the thread → conversation mappings (required)
+        store (required; the kit's bindings, and where the thread → conversation mappings are recorded):
+          --store sqlite:PATH       the kit's SQLite store file
+          --store redis:CONNECTION[,prefix=PREFIX]
+                                    the kit's Redis store: a StackExchange.Redis configuration string, e.g.
+                                    redis:localhost:6379,password=…; prefix= is the store's key prefix
+                                    (default assistants-kit:), as the app's AddRedisStore KeyPrefix
         how:
           --dry-run                 only read; report what would be done
           --batch-size N            conversation items per write, 1-20 (default 20)
@@ -36,7 +41,7 @@ internal sealed class MigrateCommandLine
         Progress goes to stderr, the summary table to stdout. Prefer the environment variables to --*-key: command lines
         are visible to other processes.
         exit codes: 0 every thread migrated or up to date (or would be, with --dry-run); 1 some failed; 2 usage error;
-                    3 a server was unreachable or refused the key (the migration stopped).
+                    3 a server (or the Redis store) was unreachable or refused the key (the migration stopped).
         """;
 
     public Uri? SourceUrl { get; private set; }
@@ -57,7 +62,17 @@ internal sealed class MigrateCommandLine
 
     public List<string> Threads { get; } = [];
 
-    public string StorePath { get; private set; } = "";
+    /// <summary>Gets the SQLite store's file, when the store is <c>sqlite:PATH</c>.</summary>
+    public string? StorePath { get; private set; }
+
+    /// <summary>Gets the Redis store's StackExchange.Redis configuration string, when the store is <c>redis:CONNECTION</c>.</summary>
+    public string? RedisConnection { get; private set; }
+
+    /// <summary>Gets the Redis store's key prefix (<c>prefix=</c>).</summary>
+    public string RedisKeyPrefix { get; private set; } = RedisStoreOptions.DefaultKeyPrefix;
+
+    /// <summary>Gets the store as shown in progress: the SQLite path, or the Redis endpoints and prefix (never a password).</summary>
+    public string StoreDescription { get; private set; } = "";
 
     public bool DryRun { get; private set; }
 
@@ -149,7 +164,7 @@ internal sealed class MigrateCommandLine
 
                     break;
                 case "--store":
-                    store = Value() ?? Missing(arg, "sqlite:PATH", out error);
+                    store = Value() ?? Missing(arg, "sqlite:PATH or redis:CONNECTION", out error);
                     break;
                 case "--batch-size":
                     var size = Value();
@@ -194,17 +209,27 @@ internal sealed class MigrateCommandLine
 
         if (store is null)
         {
-            error = "--store sqlite:PATH is required (the mappings must survive the process so a re-run resumes)";
+            error = "--store sqlite:PATH or redis:CONNECTION is required (the mappings must survive the process so a re-run resumes)";
             return null;
         }
 
-        if (!store.StartsWith("sqlite:", StringComparison.Ordinal) || store.Length == "sqlite:".Length)
+        if (store.StartsWith("sqlite:", StringComparison.Ordinal) && store.Length > "sqlite:".Length)
         {
-            error = $"--store must be sqlite:PATH (was '{store}')";
+            line.StorePath = store["sqlite:".Length..];
+            line.StoreDescription = line.StorePath;
+        }
+        else if (store.StartsWith("redis:", StringComparison.Ordinal))
+        {
+            if (!line.ParseRedis(store["redis:".Length..], out error))
+            {
+                return null;
+            }
+        }
+        else
+        {
+            error = $"--store must be sqlite:PATH or redis:CONNECTION[,prefix=PREFIX] (was '{store}')";
             return null;
         }
-
-        line.StorePath = store["sqlite:".Length..];
         if (sourceUrl is null)
         {
             error = "the source is required: --source-url or SOURCE_OPENAI_BASE_URL (the Assistants-compatible server, including /v1)";
@@ -233,6 +258,63 @@ internal sealed class MigrateCommandLine
         }
 
         return line;
+    }
+
+    /// <summary>
+    /// Splits <c>CONNECTION[,prefix=PREFIX]</c>: the <c>prefix=</c> entry is the store's, every other entry is passed to
+    /// StackExchange.Redis, which must accept the result and find at least one endpoint in it.
+    /// </summary>
+    private bool ParseRedis(string text, out string? error)
+    {
+        var entries = new List<string>();
+        foreach (var entry in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (entry.StartsWith("prefix=", StringComparison.OrdinalIgnoreCase))
+            {
+                var prefix = entry["prefix=".Length..];
+                if (prefix.Length == 0)
+                {
+                    error = "--store redis:…,prefix= needs a prefix (omit it for the default assistants-kit:)";
+                    return false;
+                }
+
+                RedisKeyPrefix = prefix;
+            }
+            else
+            {
+                entries.Add(entry);
+            }
+        }
+
+        var connection = string.Join(',', entries);
+        if (entries.Count == 0)
+        {
+            error = "--store redis:CONNECTION needs a server, e.g. redis:localhost:6379 (was no endpoint)";
+            return false;
+        }
+
+        ConfigurationOptions configuration;
+        try
+        {
+            configuration = ConfigurationOptions.Parse(connection);
+        }
+        catch (ArgumentException ex)
+        {
+            // The message names the bad option, never its value.
+            error = $"--store redis: is not a valid StackExchange.Redis configuration ({ex.Message.Split('\n', 2)[0].Trim()})";
+            return false;
+        }
+
+        if (configuration.EndPoints.Count == 0)
+        {
+            error = "--store redis:CONNECTION needs a server, e.g. redis:localhost:6379 (was no endpoint)";
+            return false;
+        }
+
+        RedisConnection = connection;
+        StoreDescription = $"redis:{string.Join(',', configuration.EndPoints.Select(EndPointCollection.ToString))} (prefix {RedisKeyPrefix})";
+        error = null;
+        return true;
     }
 
     private static string? Missing(string flag, string what, out string? error)

@@ -88,6 +88,36 @@ internal sealed class MigrationHarness : IAsyncDisposable
         return JsonNode.Parse(result.GetRawResponse().Content)!["id"]!.GetValue<string>();
     }
 
+    /// <summary>Runs the assistant on a source thread to its end, answering any tool call; returns the run's ID.</summary>
+    public async Task<string> RunToEndAsync(string threadId, string assistantId)
+    {
+        var run = (await SourceClient.CreateRunAsync(threadId, assistantId)).Value;
+        for (var i = 0; i < 50; i++)
+        {
+            run = (await SourceClient.GetRunAsync(threadId, run.Id)).Value;
+            if (run.Status == OpenAI.Assistants.RunStatus.RequiresAction)
+            {
+                await SourceClient.SubmitToolOutputsToRunAsync(threadId, run.Id, run.RequiredActions.Select(a => new ToolOutput(a.ToolCallId, """{"status":"shipped"}""")));
+            }
+            else if (run.Status.IsTerminal)
+            {
+                Assert.Equal(OpenAI.Assistants.RunStatus.Completed, run.Status);
+                return run.Id;
+            }
+        }
+
+        throw new InvalidOperationException("The run did not end.");
+    }
+
+    /// <summary>Creates a source thread whose one run used the code interpreter (logs and a chart); returns the thread and run IDs.</summary>
+    public async Task<(string ThreadId, string RunId)> CreateCodeInterpreterThreadAsync()
+    {
+        var assistant = (await SourceClient.CreateAssistantAsync("gpt-4.1-mini", new AssistantCreationOptions { Tools = { ToolDefinition.CreateCodeInterpreter() } })).Value;
+        var thread = await CreateThreadAsync(("user", "What is 1+1? Plot it."));
+        Source.Script.OnRun(1).RunCode("print(1+1)\nplot()", logs: "2", image: true).Reply("It is 2.");
+        return (thread, await RunToEndAsync(thread, assistant.Id));
+    }
+
     /// <summary>Binds a conversation key to a thread under the Assistants protocol, as the kit would have.</summary>
     public Task<ConversationBinding> BindAsync(string key, string threadId) =>
         Store.SaveAsync(new ConversationBinding { ConversationKey = key, Protocol = AssistantsProtocol.Assistants, ThreadId = threadId, MessageCount = 1 }).AsTask();

@@ -99,7 +99,7 @@ public sealed class ThreadMigratorTests
             .Reply("Yes, see the label [1].")
             .WithAnnotation("[1]", "file-label")
             .WithImageFile("file-chart");
-        var runId = await RunToEndAsync(h, thread, assistant.Id);
+        var runId = await h.RunToEndAsync(thread, assistant.Id);
         var onlyImage = await h.AddRawMessageAsync(thread, JsonNode.Parse("""{ "role": "user", "content": [ { "type": "image_file", "image_file": { "file_id": "file-other" } } ] }""")!.AsObject());
 
         var options = new MigrationOptions();
@@ -128,6 +128,34 @@ public sealed class ThreadMigratorTests
         Assert.Contains(report.NotCarried, n => n.Detail.Contains("file-sourceonly", StringComparison.Ordinal) && n.Detail.Contains("only on the source", StringComparison.Ordinal));
         Assert.Contains(report.NotCarried, n => n.Kind == NotCarriedKind.FunctionCall && n.Detail.Contains("lookup_order", StringComparison.Ordinal));
         Assert.DoesNotContain(report.NotCarried, n => n.Detail.Contains("parcel?", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task CodeInterpreterRun_TextCarried_TheCallAndItsOutputsReportedAsNotCarried()
+    {
+        await using var h = await MigrationHarness.StartAsync();
+        var (thread, runId) = await h.CreateCodeInterpreterThreadAsync();
+        var steps = await h.SourceClient.GetRunStepsAsync(thread, runId).ToListAsync();
+        var codeCall = Assert.Single(steps.SelectMany(s => s.Details.ToolCalls), c => c.CodeInterpreterInput is not null);
+        var chart = codeCall.CodeInterpreterOutputs.Single(o => o.ImageFileId is not null).ImageFileId;
+
+        // Without reading run steps (a dry run first) the call goes unnoticed: the report says only what it saw.
+        var unread = await h.Migrator.MigrateThreadAsync(thread, new MigrationOptions { InspectRunSteps = false, DryRun = true });
+        Assert.Equal(ThreadMigrationStatus.WouldMigrate, unread.Status);
+        Assert.DoesNotContain(unread.NotCarried, n => n.Kind == NotCarriedKind.CodeInterpreter);
+
+        var report = await h.Migrator.MigrateThreadAsync(thread);
+
+        Assert.Equal(ThreadMigrationStatus.Migrated, report.Status);
+        Assert.Equal(2, report.MessagesCarried);
+        Assert.Equal(["user: What is 1+1? Plot it.", "assistant: It is 2."], await h.TranscriptAsync(report.ConversationId!));
+        var code = Assert.Single(report.NotCarried, n => n.Kind == NotCarriedKind.CodeInterpreter);
+        Assert.Equal((null, runId), (code.MessageId, code.RunId));
+        Assert.Contains($"code interpreter call {codeCall.Id}", code.Detail, StringComparison.Ordinal);
+        Assert.Contains("1 log output", code.Detail, StringComparison.Ordinal);
+        Assert.Contains(chart, code.Detail, StringComparison.Ordinal);
+        Assert.Contains(report.NotCarried, n => n.Kind == NotCarriedKind.ImageFile && n.RunId == runId); // the chart in the reply
+        Assert.DoesNotContain(report.NotCarried, n => n.Detail.Contains("It is 2.", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -338,25 +366,5 @@ public sealed class ThreadMigratorTests
         options.Source.ApiKey = "sk-source-SECRET";
         options.Target.ApiKey = "sk-target-SECRET";
         Assert.DoesNotContain("SECRET", options.ToString(), StringComparison.Ordinal);
-    }
-
-    private static async Task<string> RunToEndAsync(MigrationHarness h, string threadId, string assistantId)
-    {
-        var run = (await h.SourceClient.CreateRunAsync(threadId, assistantId)).Value;
-        for (var i = 0; i < 50; i++)
-        {
-            run = (await h.SourceClient.GetRunAsync(threadId, run.Id)).Value;
-            if (run.Status == OpenAI.Assistants.RunStatus.RequiresAction)
-            {
-                await h.SourceClient.SubmitToolOutputsToRunAsync(threadId, run.Id, run.RequiredActions.Select(a => new ToolOutput(a.ToolCallId, """{"status":"shipped"}""")));
-            }
-            else if (run.Status.IsTerminal)
-            {
-                Assert.Equal(OpenAI.Assistants.RunStatus.Completed, run.Status);
-                return run.Id;
-            }
-        }
-
-        throw new InvalidOperationException("The run did not end.");
     }
 }
