@@ -1083,6 +1083,8 @@ internal sealed partial class RunEngine
                 tags: new ActivityTagsCollection { [KitTelemetry.ToolName] = approval.ToolName, [KitTelemetry.ToolCallId] = approval.ToolCallId }));
         }
 
+        // Nothing is recorded for the pause: the run's usage, before and after it, is recorded once when it ends.
+        context.Accounting?.Suspend();
         EndTelemetry(context, run, null);
         context.FinishRaised = true; // not finished: paused
         return new RunResult(context.ConversationKey ?? string.Empty, run.ThreadId, run.Id, context.Assistant?.Id ?? run.AssistantId, RunStatus.RequiresAction, [])
