@@ -3,8 +3,8 @@ using Assistants.Kit;
 namespace OrderSupport;
 
 /// <summary>
-/// Decides approvals: asks on the terminal (y/n) when one is attached; without a terminal it never prompts — it approves
-/// with <c>--approve</c> and rejects otherwise.
+/// Decides approvals: asks on the terminal when one is attached (<c>y</c> or <c>yes</c>, in any case, approves; any other
+/// answer, or none, rejects); without a terminal it never prompts — it approves with <c>--approve</c> and rejects otherwise.
 /// </summary>
 internal sealed class Approver(bool approveWithoutTerminal, bool isTerminal, TextReader stdin, TextWriter stderr)
 {
@@ -18,6 +18,10 @@ internal sealed class Approver(bool approveWithoutTerminal, bool isTerminal, Tex
         stderr.Write($"Approve {approval.ToolName} {approval.ArgumentsJson}? [y/N] ");
         stderr.Flush();
         var answer = stdin.ReadLine();
-        return answer is not null && answer.Trim().StartsWith('y');
+        return IsYes(answer);
     }
+
+    private static bool IsYes(string? answer) =>
+        answer?.Trim() is { } a
+        && (a.Equals("y", StringComparison.OrdinalIgnoreCase) || a.Equals("yes", StringComparison.OrdinalIgnoreCase));
 }

@@ -75,12 +75,29 @@ internal sealed class ApprovalExpiryService(AssistantRunner runner, IOptions<Ass
                 else
                 {
                     await runner.AttachRun(approval.ThreadId, approval.RunId, approval.ConversationKey).CancelAsync(cancellationToken).ConfigureAwait(false);
+                    await CloseAsync(approval, cancellationToken).ConfigureAwait(false);
                 }
             }
             catch (Exception ex) when (ex is ApprovalAlreadyDecidedException or ApprovalExpiredException or ApprovalNotFoundException or AssistantsServerException)
             {
                 KitLog.ApprovalSweepSkipped(logger, approval.ToolCallId, ex.Message);
             }
+        }
+    }
+
+    /// <summary>
+    /// After the run was cancelled: a decision on a run that no longer waits closes the approval as expired (no longer
+    /// pending; observers and metrics are told; nothing runs, nothing is submitted).
+    /// </summary>
+    private async Task CloseAsync(ToolApproval approval, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await runner.RejectAsync(approval.ApprovalId, "the run was cancelled before anyone decided", cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (ApprovalExpiredException)
+        {
+            // The expected outcome: closed as expired.
         }
     }
 }

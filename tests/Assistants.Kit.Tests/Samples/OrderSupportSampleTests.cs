@@ -89,6 +89,37 @@ public sealed partial class OrderSupportSampleTests : IDisposable
     }
 
     [Theory]
+    [InlineData("Y", true)]
+    [InlineData(" yes ", true)]
+    [InlineData("YES", true)]
+    [InlineData("n", false)]
+    [InlineData("yeah", false)]
+    [InlineData(null, false)] // end of input
+    public async Task RefundRequest_OnATerminal_PromptsOnStderr_AndTheAnswerDecides(string? answer, bool approved)
+    {
+        using var terminal = new StringReader(answer is null ? string.Empty : answer + "\n");
+        var run = await RunAsync(["--poll", "Please", "refund", "order", "ORD-67890"], terminal: terminal);
+
+        Assert.Equal(0, run.ExitCode);
+        const string Arguments = """{"order_id":"ORD-67890","reason":"Requested by the customer"}""";
+        Assert.Contains($"Approve process_refund {Arguments}? [y/N] ", run.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Approve process_refund", run.Stdout, StringComparison.Ordinal);
+        Assert.Equal($"approval process_refund {Arguments} -> {(approved ? "approved" : "rejected")}", run.Lines[1]);
+        if (approved)
+        {
+            Assert.Equal($$"""tool process_refund {{Arguments}} -> {"order_id":"ORD-67890","refunded":true,"amount":249.00,"reason":"Requested by the customer"}""", run.Lines[2]);
+            Assert.Equal("assistant: Order ORD-67890 is processing. I refunded 249.00 for order ORD-67890.", run.Lines[3]);
+        }
+        else
+        {
+            Assert.StartsWith($$"""tool process_refund {{Arguments}} -> {"error":{"type":"rejected",""", run.Lines[2], StringComparison.Ordinal);
+            Assert.StartsWith("assistant: I could not refund the order: A person rejected the call to 'process_refund'", run.Lines[3], StringComparison.Ordinal);
+        }
+
+        Assert.Matches(UsageLine(), run.Lines[4]);
+    }
+
+    [Theory]
     [InlineData(WhereIsMyOrder)]
     [InlineData("Hello, who are you?")]
     public async Task Poll_SameStdoutAsStreamedDefault(string message)
@@ -277,7 +308,7 @@ public sealed partial class OrderSupportSampleTests : IDisposable
         return directory;
     }
 
-    private async Task<SampleRun> RunAsync(string[] args, Dictionary<string, string?>? environment = null, string? directory = null)
+    private async Task<SampleRun> RunAsync(string[] args, Dictionary<string, string?>? environment = null, string? directory = null, TextReader? terminal = null)
     {
         using var stdout = new StringWriter(CultureInfo.InvariantCulture);
         using var stderr = new StringWriter(CultureInfo.InvariantCulture);
@@ -288,8 +319,8 @@ public sealed partial class OrderSupportSampleTests : IDisposable
             stdout,
             stderr,
             directory ?? NewDirectory(),
-            isTerminal: false,
-            TextReader.Null,
+            isTerminal: terminal is not null,
+            terminal ?? TextReader.Null,
             timeout.Token);
         return new SampleRun(exitCode, stdout.ToString(), stderr.ToString());
     }

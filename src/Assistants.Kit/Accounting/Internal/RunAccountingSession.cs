@@ -230,6 +230,27 @@ internal sealed class RunAccountingSession : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Ends the session of a run paused for approvals without recording anything, and releases its reservation: the run
+    /// goes on in the session of whoever decides, whose <see cref="CompleteAsync"/> records the whole run (the steps
+    /// before the pause included). Recording the steps seen so far here would count them twice. A later
+    /// <see cref="DisposeAsync"/> does nothing.
+    /// </summary>
+    public void Suspend()
+    {
+        lock (_gate)
+        {
+            if (_state != 0)
+            {
+                return;
+            }
+
+            _state = 2;
+        }
+
+        _owner.Budgets.Release(_reservation);
+    }
+
     private (UsageEntry Entry, IReadOnlyList<RunStepRecord> Steps) BuildEntry(TokenUsage runUsage, ToolUsage toolUsage)
     {
         RunStepRecord[] steps;

@@ -26,6 +26,9 @@ internal sealed partial class RunEngine
     /// <summary>The error type of the output a tool call gets when its run ended before the call's real output was sent.</summary>
     internal const string RunStoppedErrorType = "run_stopped";
 
+    /// <summary>The error type of the output a gated call gets when its approval expired before anyone decided.</summary>
+    internal const string ApprovalExpiredErrorType = "approval_expired";
+
     private readonly IProtocolBackend _backend;
     private readonly IConversationStore _store;
     private readonly AssistantEnsurer _ensurer;
@@ -767,6 +770,13 @@ internal sealed partial class RunEngine
                 var status = entry.Approval == ApprovalState.Rejected ? ToolCallStatus.Rejected : ToolCallStatus.Succeeded;
                 fromJournal.Add(new ToolCallRecord(call.ToolCallId, call.Name, call.ArgumentsJson, output, status, TimeSpan.Zero));
             }
+            else if (entry?.Approval is ApprovalState.Expired)
+            {
+                // Nobody decided in time (on Responses, the kit's approval timeout) and the run is resumed: the tool never
+                // runs, and the model is told why (not that a restart interrupted it).
+                var expired = ToolOutput.Error(ApprovalExpiredErrorType, $"Nobody approved the call to '{call.Name}' in time; it was not run.", _toolOptions.MaxOutputLength);
+                fromJournal.Add(new ToolCallRecord(call.ToolCallId, call.Name, call.ArgumentsJson, expired, ToolCallStatus.Rejected, TimeSpan.Zero));
+            }
             else if (entry?.Approval is ApprovalState.Pending || (entry?.Approval is null && context.ConversationKey is not null && NeedsApproval(call, context, run)))
             {
                 needApproval.Add(call);
@@ -1082,6 +1092,8 @@ internal sealed partial class RunEngine
                 tags: new ActivityTagsCollection { [KitTelemetry.ToolName] = approval.ToolName, [KitTelemetry.ToolCallId] = approval.ToolCallId }));
         }
 
+        // Nothing is recorded for the pause: the run's usage, before and after it, is recorded once when it ends.
+        context.Accounting?.Suspend();
         EndTelemetry(context, run, null);
         context.FinishRaised = true; // not finished: paused
         return new RunResult(context.ConversationKey ?? string.Empty, run.ThreadId, run.Id, context.Assistant?.Id ?? run.AssistantId, RunStatus.RequiresAction, [])

@@ -1,0 +1,155 @@
+using Assistants.Kit.Tests.Protocols;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using Xunit.Abstractions;
+
+namespace Assistants.Kit.Tests.Approvals;
+
+/// <summary>
+/// Approvals nobody decides: the approval service's AutoCancel policy, and the kit's own timeout on the Responses
+/// protocol (where nothing expires on the server). Time is a <see cref="FakeTimeProvider"/> shared with the emulator.
+/// </summary>
+public sealed class ApprovalExpiryTests(ITestOutputHelper output)
+{
+    private const string Arguments = """{"order_id":"ORD-5"}""";
+
+    public sealed class RefundLedger
+    {
+        private int _refunds;
+
+        public int Refunds => Volatile.Read(ref _refunds);
+
+        public void Refund() => Interlocked.Increment(ref _refunds);
+    }
+
+    public sealed class RefundTools(RefundLedger ledger)
+    {
+        [AssistantTool("process_refund", Description = "Refunds an order.", RequiresApproval = true)]
+        public string ProcessRefund(string order_id)
+        {
+            ledger.Refund();
+            return $$"""{"order_id":"{{order_id}}","refunded":true}""";
+        }
+    }
+
+    private static Task<ProtocolKit> StartAsync(AssistantsProtocol protocol, FakeTimeProvider time, RefundLedger ledger, Action<IAssistantsKitBuilder>? kit = null)
+    {
+        return ProtocolKit.StartAsync(
+            protocol,
+            configure: o => o.Approvals.Timeout = TimeSpan.FromMinutes(30),
+            time: time,
+            kit: b =>
+            {
+                b.AddTools<RefundTools>();
+                kit?.Invoke(b);
+            },
+            services: s => s.AddSingleton(ledger));
+    }
+
+    [Fact]
+    public async Task ExpiryService_AutoCancel_CancelsTheRunOnTheServerBeforeItExpires_ClosesTheApproval_ConversationUsable()
+    {
+        var time = new FakeTimeProvider(ProtocolKit.Start);
+        var ledger = new RefundLedger();
+        var observer = new ApprovalObserverTests.RecordingObserver();
+        await using var k = await StartAsync(AssistantsProtocol.Assistants, time, ledger, b => b.AddApprovalExpiryService().AddConversationObserver(observer));
+        k.Script.OnRun(1).CallTools(("process_refund", Arguments)).Reply("refunded");
+        k.Script.OnRun(2).Reply("hello again");
+        var options = k.Services.GetRequiredService<IOptions<AssistantsKitOptions>>().Value;
+        options.Approvals.ExpiryPolicy = ApprovalExpiryPolicy.AutoCancel;
+        var sweep = k.Services.GetServices<IHostedService>().OfType<ApprovalExpiryService>().Single();
+
+        var paused = await k.Runner.RunAsync("cancel-me", "Refund ORD-5, please.");
+        var approval = Assert.Single(paused.PendingApprovals);
+
+        // Outside the margin (1 minute before the run's 10-minute expiry): nothing happens.
+        time.Advance(TimeSpan.FromMinutes(8));
+        await sweep.SweepAsync(options.Approvals, CancellationToken.None);
+        Assert.Equal(0, k.Requests.Count("POST", k.CancelPath));
+        Assert.Single(await k.Runner.GetPendingApprovalsAsync("cancel-me"));
+
+        // Inside it: the run is cancelled on the server, before it expires.
+        time.Advance(TimeSpan.FromMinutes(1.5));
+        await sweep.SweepAsync(options.Approvals, CancellationToken.None);
+        output.WriteLine(k.DescribeRequests());
+        var cancel = Assert.Single(k.Requests.Where("POST", k.CancelPath));
+        Assert.Equal(paused.RunId, cancel.Path.Split('/')[4]);
+        Assert.True(time.GetUtcNow() < approval.ExpiresAt);
+        var run = k.Runner.AttachRun(paused.ThreadId, paused.RunId, "cancel-me");
+        Assert.Equal(RunStatus.Cancelled, await run.UpdateStatusAsync());
+
+        // The approval is closed as expired (observers told once): no longer pending, a late decision is told it expired
+        // (its RunStatus is the binding's last known status, not asserted), the tool never ran, nothing was submitted.
+        Assert.Empty(await k.Runner.GetPendingApprovalsAsync());
+        var (closed, waited) = Assert.Single(observer.Decided);
+        Assert.Equal((approval.ApprovalId, ApprovalState.Expired, TimeSpan.FromMinutes(9.5)), (closed.ApprovalId, closed.State, waited));
+        var late = await Assert.ThrowsAsync<ApprovalExpiredException>(() => k.Runner.ApproveAsync(approval.ApprovalId));
+        Assert.Equal(approval.ApprovalId, late.ApprovalId);
+        Assert.Single(observer.Decided);
+        Assert.Equal(0, ledger.Refunds);
+        Assert.Empty(k.OutputRounds());
+
+        // The next sweep has nothing to do.
+        await sweep.SweepAsync(options.Approvals, CancellationToken.None);
+        Assert.Single(k.Requests.Where("POST", k.CancelPath));
+
+        var next = await k.Runner.RunAsync("cancel-me", "Hello?");
+        Assert.Equal((RunStatus.Completed, "hello again"), (next.Status, next.Text));
+        Assert.Empty(k.Requests.Where(r => r.StatusCode >= 400));
+    }
+
+    [Fact]
+    public async Task Responses_AfterTheApprovalTimeout_TheApprovalIsClosedAsExpired_ConversationUsable()
+    {
+        var time = new FakeTimeProvider(ProtocolKit.Start);
+        var ledger = new RefundLedger();
+        await using var k = await StartAsync(AssistantsProtocol.Responses, time, ledger);
+        k.Script.OnRun(1).CallTools(("process_refund", Arguments)).Reply("refunded");
+        k.Script.OnRun(2).Reply("hello again");
+
+        var paused = await k.Runner.RunAsync("late", "Refund ORD-5, please.");
+        var approval = Assert.Single(paused.PendingApprovals);
+        Assert.Equal(ProtocolKit.Start + TimeSpan.FromMinutes(30), approval.ExpiresAt);
+
+        time.Advance(TimeSpan.FromMinutes(30));
+
+        var late = await Assert.ThrowsAsync<ApprovalExpiredException>(() => k.Runner.ApproveAsync(approval.ApprovalId));
+        Assert.Equal(approval.ApprovalId, late.ApprovalId);
+        Assert.Equal(0, ledger.Refunds);
+        Assert.Empty(await k.Runner.GetPendingApprovalsAsync());
+        await Assert.ThrowsAsync<ApprovalExpiredException>(() => k.Runner.RejectAsync(approval.ApprovalId, "too late too"));
+
+        var next = await k.Runner.RunAsync("late", "Hello?");
+        output.WriteLine(k.DescribeRequests());
+        Assert.Equal((RunStatus.Completed, "hello again"), (next.Status, next.Text));
+        Assert.Equal(0, ledger.Refunds);
+        Assert.Empty(k.Requests.Where(r => r.StatusCode >= 400));
+
+        // The refund's call got an output saying why it never ran (not that a restart interrupted it), before the new message.
+        var (callId, expired) = Assert.Single(k.OutputsPostedAsItems().Concat(k.OutputRounds().SelectMany(r => r)));
+        Assert.Equal(approval.ToolCallId, callId);
+        var error = System.Text.Json.Nodes.JsonNode.Parse(expired)!["error"]!;
+        Assert.Equal("approval_expired", (string?)error["type"]);
+        Assert.Contains("process_refund", (string?)error["message"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Responses_BeforeTheApprovalTimeout_ApprovingWorks()
+    {
+        var time = new FakeTimeProvider(ProtocolKit.Start);
+        var ledger = new RefundLedger();
+        await using var k = await StartAsync(AssistantsProtocol.Responses, time, ledger);
+        k.Script.OnRun(1).CallTools(("process_refund", Arguments)).Reply(ctx => $"done: {ctx.ToolOutputs["process_refund"]}");
+
+        var paused = await k.Runner.RunAsync("in-time", "Refund ORD-5, please.");
+        time.Advance(TimeSpan.FromMinutes(29)); // far beyond anything a server would keep, within the kit's timeout
+
+        var result = await k.Runner.ApproveAsync(Assert.Single(paused.PendingApprovals).ApprovalId);
+
+        Assert.Equal(RunStatus.Completed, result.Status);
+        Assert.Equal("""done: {"order_id":"ORD-5","refunded":true}""", result.Text);
+        Assert.Equal(1, ledger.Refunds);
+    }
+}
