@@ -68,7 +68,9 @@ internal sealed class ApprovalExpiryService(AssistantRunner runner, IOptions<Ass
 
             try
             {
-                if (approvals.ExpiryPolicy == ApprovalExpiryPolicy.AutoReject)
+                // On Responses nothing waits on the server (the response that asked for the tool has finished), so
+                // there is no run to cancel: the call is rejected and the model is told.
+                if (approvals.ExpiryPolicy == ApprovalExpiryPolicy.AutoReject || approval.Protocol == AssistantsProtocol.Responses)
                 {
                     await runner.RejectAsync(approval.ApprovalId, "nobody decided in time", cancellationToken: cancellationToken).ConfigureAwait(false);
                 }

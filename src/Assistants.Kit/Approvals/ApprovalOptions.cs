@@ -9,7 +9,11 @@ public enum ApprovalExpiryPolicy
     /// <summary>The approval service rejects the call shortly before it would expire (the model is told, the run continues).</summary>
     AutoReject,
 
-    /// <summary>The approval service cancels the run shortly before it would expire.</summary>
+    /// <summary>
+    /// The approval service cancels the run shortly before it would expire. On the Responses protocol nothing waits on
+    /// the server (the response that asked for the tool has finished), so the call is rejected instead, as with
+    /// <see cref="AutoReject"/>.
+    /// </summary>
     AutoCancel,
 }
 

@@ -49,6 +49,45 @@ public sealed class ApprovalExpiryTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task ExpiryService_AutoCancel_OnResponses_RejectsTheCallBeforeTheTimeout_NoCancelRequest_ConversationUsable()
+    {
+        var time = new FakeTimeProvider(ProtocolKit.Start);
+        var ledger = new RefundLedger();
+        await using var k = await StartAsync(AssistantsProtocol.Responses, time, ledger, b => b.AddApprovalExpiryService());
+        k.Script.OnRun(1).CallTools(("process_refund", Arguments)).Reply(ctx => $"told: {ctx.ToolOutputs["process_refund"]}");
+        k.Script.OnRun(2).Reply("hello again");
+        var options = k.Services.GetRequiredService<IOptions<AssistantsKitOptions>>().Value;
+        options.Approvals.ExpiryPolicy = ApprovalExpiryPolicy.AutoCancel;
+        var sweep = k.Services.GetServices<IHostedService>().OfType<ApprovalExpiryService>().Single();
+
+        var paused = await k.Runner.RunAsync("cancel-me", "Refund ORD-5, please.");
+        var approval = Assert.Single(paused.PendingApprovals);
+
+        // Outside the margin (1 minute before the 30-minute Approvals:Timeout): nothing happens.
+        time.Advance(TimeSpan.FromMinutes(28));
+        await sweep.SweepAsync(options.Approvals, CancellationToken.None);
+        Assert.Single(await k.Runner.GetPendingApprovalsAsync("cancel-me"));
+        Assert.Empty(k.OutputRounds());
+
+        // Inside it: no response waits on the server, so the call is rejected and the model is told; the run goes on.
+        time.Advance(TimeSpan.FromMinutes(1.5));
+        await k.DriveAsync(sweep.SweepAsync(options.Approvals, CancellationToken.None).ContinueWith(_ => true, TaskScheduler.Default), TimeSpan.FromMilliseconds(200));
+        Assert.Empty(k.Requests.Where("POST", k.CancelPath));
+        var (callId, output) = Assert.Single(Assert.Single(k.OutputRounds()));
+        Assert.Equal(approval.ToolCallId, callId);
+        Assert.Equal("rejected", (string?)System.Text.Json.Nodes.JsonNode.Parse(output)!["error"]!["type"]);
+        Assert.Empty(await k.Runner.GetPendingApprovalsAsync());
+        Assert.Equal(0, ledger.Refunds);
+
+        // The next sweep has nothing to do; the conversation goes on.
+        await sweep.SweepAsync(options.Approvals, CancellationToken.None);
+        Assert.Single(k.OutputRounds());
+        var next = await k.DriveAsync(k.Runner.RunAsync("cancel-me", "Hello?"), TimeSpan.FromMilliseconds(200));
+        Assert.Equal((RunStatus.Completed, "hello again"), (next.Status, next.Text));
+        Assert.Empty(k.Requests.Where(r => r.StatusCode >= 400));
+    }
+
+    [Fact]
     public async Task ExpiryService_AutoCancel_CancelsTheRunOnTheServerBeforeItExpires_ClosesTheApproval_ConversationUsable()
     {
         var time = new FakeTimeProvider(ProtocolKit.Start);
@@ -81,12 +120,13 @@ public sealed class ApprovalExpiryTests(ITestOutputHelper output)
         Assert.Equal(RunStatus.Cancelled, await run.UpdateStatusAsync());
 
         // The approval is closed as expired (observers told once): no longer pending, a late decision is told it expired
-        // (its RunStatus is the binding's last known status, not asserted), the tool never ran, nothing was submitted.
+        // (with the run's real end), the tool never ran, nothing was submitted.
         Assert.Empty(await k.Runner.GetPendingApprovalsAsync());
         var (closed, waited) = Assert.Single(observer.Decided);
         Assert.Equal((approval.ApprovalId, ApprovalState.Expired, TimeSpan.FromMinutes(9.5)), (closed.ApprovalId, closed.State, waited));
         var late = await Assert.ThrowsAsync<ApprovalExpiredException>(() => k.Runner.ApproveAsync(approval.ApprovalId));
         Assert.Equal(approval.ApprovalId, late.ApprovalId);
+        Assert.Equal(RunStatus.Cancelled, late.RunStatus); // how the run really ended, recorded when the approval closed
         Assert.Single(observer.Decided);
         Assert.Equal(0, ledger.Refunds);
         Assert.Empty(k.OutputRounds());
@@ -113,7 +153,10 @@ public sealed class ApprovalExpiryTests(ITestOutputHelper output)
         var approval = Assert.Single(paused.PendingApprovals);
         Assert.Equal(ProtocolKit.Start + TimeSpan.FromMinutes(30), approval.ExpiresAt);
 
-        time.Advance(TimeSpan.FromMinutes(30));
+        time.Advance(TimeSpan.FromMinutes(29));
+        Assert.Single(await k.Runner.GetPendingApprovalsAsync("late"));
+        time.Advance(TimeSpan.FromMinutes(1));
+        Assert.Empty(await k.Runner.GetPendingApprovalsAsync("late")); // past its expiry it can no longer be decided: not listed
 
         var late = await Assert.ThrowsAsync<ApprovalExpiredException>(() => k.Runner.ApproveAsync(approval.ApprovalId));
         Assert.Equal(approval.ApprovalId, late.ApprovalId);

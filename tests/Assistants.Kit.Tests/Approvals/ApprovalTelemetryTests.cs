@@ -120,7 +120,22 @@ public sealed class ApprovalTelemetryTests : IDisposable
             Outcome.Reject => "rejected",
             _ => "expired",
         };
-        var span = Assert.Single(_activities, a => a.Source == _approver);
+        var approverSpan = Assert.Single(_activities, a => a.Source == _approver);
+        Activity span;
+        if (outcome == Outcome.Expire)
+        {
+            // Nothing continues: the event lands on the caller's span.
+            span = approverSpan;
+            Assert.DoesNotContain(_activities, a => a.ParentSpanId == approverSpan.SpanId && a.DisplayName.StartsWith("invoke_agent ", StringComparison.Ordinal));
+        }
+        else
+        {
+            // The rest of the run is its own invoke_agent span, a child of the caller's, ended with the run; the event is on it.
+            span = Assert.Single(_activities, a => a.ParentSpanId == approverSpan.SpanId && a.DisplayName.StartsWith("invoke_agent ", StringComparison.Ordinal));
+            Assert.Equal((paused.ThreadId, "completed"), (Tag(span, "gen_ai.conversation.id"), Tag(span, "openai.assistants.run.status")));
+            Assert.DoesNotContain(approverSpan.Events, e => e.Name == "assistants_kit.approval.decided");
+        }
+
         var decided = Assert.Single(span.Events, e => e.Name == "assistants_kit.approval.decided");
         Assert.Equal(("process_refund", approval.ToolCallId), (Tag(decided, "gen_ai.tool.name"), Tag(decided, "gen_ai.tool.call.id")));
 

@@ -32,7 +32,7 @@ internal sealed partial class RunEngine
         await using var turnDisposal = turn.ConfigureAwait(false);
         return await Translate(async () =>
         {
-            var operation = await DecideCoreAsync(approvalId, key, callId, approve, reason, runOptions, cancellationToken).ConfigureAwait(false);
+            var operation = await PrepareDecisionAsync(approvalId, key, callId, approve, reason, runOptions, cancellationToken).ConfigureAwait(false);
             return await WaitCoreAsync(operation, cancellationToken).ConfigureAwait(false);
         }).ConfigureAwait(false);
     }
@@ -47,7 +47,7 @@ internal sealed partial class RunEngine
         var (key, callId) = ParseApproval(approvalId);
         var turn = await EnterConversationAsync(key, cancellationToken).ConfigureAwait(false);
         await using var turnDisposal = turn.ConfigureAwait(false);
-        var operation = await Translate(() => DecideCoreAsync(approvalId, key, callId, approve, reason, runOptions, cancellationToken)).ConfigureAwait(false);
+        var operation = await Translate(() => PrepareDecisionAsync(approvalId, key, callId, approve, reason, runOptions, cancellationToken)).ConfigureAwait(false);
         var events = _backend.Protocol == AssistantsProtocol.Responses
             ? ContinueResponsesStreamAsync(operation, cancellationToken)
             : ContinueStreamAsync(operation, cancellationToken);
@@ -66,7 +66,7 @@ internal sealed partial class RunEngine
     /// Claims and carries out the decision (the tool runs once, or the rejection output is recorded), and returns the run
     /// at <c>requires_action</c> with a fresh context, ready to be continued polled or streamed.
     /// </summary>
-    private async Task<RunOperation> DecideCoreAsync(
+    private async Task<RunOperation> PrepareDecisionAsync(
         string approvalId, string key, string callId, bool approve, string? reason, RunOptions? runOptions, CancellationToken cancellationToken)
     {
         var binding = await _store.GetAsync(key, _backend.Protocol, cancellationToken).ConfigureAwait(false);
@@ -97,11 +97,58 @@ internal sealed partial class RunEngine
             || (call.ApprovalExpiresAt is { } expires && _timeProvider.GetUtcNow() >= expires))
         {
             await ClaimAsync(binding, callId, ApprovalState.Expired, null, approvalId, cancellationToken).ConfigureAwait(false);
+            if (run.Status.IsTerminal())
+            {
+                // A later decision is told how the run really ended.
+                await UpdateBindingAsync(key, b => b.ActiveRunId == runId ? b with { ActiveRunStatus = run.Status } : b, cancellationToken).ConfigureAwait(false);
+            }
+
             var expiredAfter = Waited(call);
             RecordDecision(ApprovalState.Expired, expiredAfter);
             await _observers.ApprovalDecidedAsync(approval with { State = ApprovalState.Expired }, expiredAfter, cancellationToken).ConfigureAwait(false);
             throw new ApprovalExpiredException(approvalId, run.Status);
         }
+
+        // The rest of the run gets its own invoke_agent span (the run's first span ended at the pause). Starting it makes
+        // it current here, so the decision's event lands on it; the caller's current span is untouched.
+        var definition = runOptions?.Assistant ?? _options.Assistant;
+        var telemetryStart = _timeProvider.GetTimestamp();
+        var activity = KitTelemetry.Source.StartActivity("invoke_agent " + definition.Name, System.Diagnostics.ActivityKind.Client);
+        activity?.SetTag(KitTelemetry.OperationName, "invoke_agent");
+        activity?.SetTag(KitTelemetry.ProviderName, KitTelemetry.Provider(_clients.Endpoint));
+        activity?.SetTag(KitTelemetry.AgentName, definition.Name);
+        activity?.SetTag(KitTelemetry.ConversationId, binding.ThreadId);
+        activity?.SetTag(KitTelemetry.ThreadId, binding.ThreadId);
+        activity?.SetTag(KitTelemetry.RunId, runId);
+        try
+        {
+            return await DecideCoreAsync(approvalId, key, callId, binding, call, run, approval, approve, reason, definition, runOptions, activity, telemetryStart, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            activity?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Claims the decision (exactly one approver wins), carries it out, and builds the continuation's context.</summary>
+    private async Task<RunOperation> DecideCoreAsync(
+        string approvalId,
+        string key,
+        string callId,
+        ConversationBinding binding,
+        PendingToolCall call,
+        RunSnapshot run,
+        ToolApproval approval,
+        bool approve,
+        string? reason,
+        AssistantDefinition definition,
+        RunOptions? runOptions,
+        System.Diagnostics.Activity? activity,
+        long telemetryStart,
+        CancellationToken cancellationToken)
+    {
+        var runId = run.Id;
 
         // Claim the decision first (exactly one approver wins), then act on it.
         var state = approve ? ApprovalState.Approved : ApprovalState.Rejected;
@@ -135,9 +182,13 @@ internal sealed partial class RunEngine
         await _observers.ApprovalDecidedAsync(approval with { State = state }, waited, cancellationToken).ConfigureAwait(false);
 
         // Continue the run: the round's outputs come from the journal; calls still pending keep it paused.
-        var assistant = await _ensurer.EnsureAsync(runOptions?.Assistant ?? _options.Assistant, cancellationToken).ConfigureAwait(false);
+        var assistant = await _ensurer.EnsureAsync(definition, cancellationToken).ConfigureAwait(false);
+        activity?.SetTag(KitTelemetry.AgentId, assistant.Id);
+        activity?.SetTag(KitTelemetry.RequestModel, assistant.Spec.Model);
         var context = NewContext(key, binding.ThreadId, assistant, binding.Journal?.MessageId, runOptions);
         context.RunOperationId = binding.Journal?.RunOperationId;
+        context.Activity = activity;
+        context.TelemetryStart = telemetryStart;
         context.Accounting = await TryBeginAccountingAsync(key, assistant.Spec.Definition, cancellationToken).ConfigureAwait(false);
         context.Accounting?.SetAssistant(assistant.Id);
         context.Accounting?.SetThread(binding.ThreadId, runId);
@@ -151,7 +202,8 @@ internal sealed partial class RunEngine
         var approvals = new List<ToolApproval>();
         async Task AddAsync(ConversationBinding binding)
         {
-            foreach (var call in binding.PendingToolCalls.Where(p => p.Approval == ApprovalState.Pending))
+            // Past its expiry an approval can no longer be decided (deciding closes it as expired): not listed.
+            foreach (var call in binding.PendingToolCalls.Where(p => p.Approval == ApprovalState.Pending && !(p.ApprovalExpiresAt <= now)))
             {
                 if ((toolName is null || call.Name == toolName)
                     && (olderThan is null || (call.ApprovalRequestedAt is { } at && now - at >= olderThan)))
