@@ -161,6 +161,14 @@ internal sealed class AssistantsProtocolBackend : IProtocolBackend
     public Task<RunSnapshot?> FindRunByOperationAsync(string threadId, string operationId, CancellationToken cancellationToken) =>
         FindRunAsync(threadId, operationId, cancellationToken);
 
+    /// <summary>Creates a run with the streaming create: the updates arrive as the official client parses them.</summary>
+    public Task<AsyncStreamingResult<StreamingUpdate>> CreateRunStreamAsync(RunRequest request, CancellationToken cancellationToken) =>
+        Client.CreateRunStreamingAsync(request.ThreadId, request.AssistantId, ToRunOptions(request), cancellationToken);
+
+    /// <summary>Submits a round's outputs with the streaming submit: the run goes on in the returned stream.</summary>
+    public Task<AsyncStreamingResult<StreamingUpdate>> SubmitToolOutputsStreamAsync(string threadId, string runId, IReadOnlyList<KeyValuePair<string, string>> outputs, CancellationToken cancellationToken) =>
+        Client.SubmitToolOutputsToRunStreamingAsync(threadId, runId, [.. outputs.Select(o => new OpenAI.Assistants.ToolOutput(o.Key, o.Value))], cancellationToken);
+
     public Task<RunSnapshot> CreateRunAsync(RunRequest request, CancellationToken cancellationToken)
     {
         return _reconciler.ExecuteAsync(

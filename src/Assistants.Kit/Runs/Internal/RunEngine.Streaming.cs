@@ -101,8 +101,7 @@ internal sealed partial class RunEngine
                         yield return Completed(context, run, record);
                     }
 
-                    var outputs = records.Select(r => new OpenAI.Assistants.ToolOutput(r.ToolCallId, r.Output)).ToArray();
-                    (stream, openError) = await TryOpenAsync(ct => Client.SubmitToolOutputsToRunStreamingAsync(run.ThreadId, run.Id, outputs, ct), cancellationToken).ConfigureAwait(false);
+                    (stream, openError) = await TryOpenAsync(ct => Assistants.SubmitToolOutputsStreamAsync(run.ThreadId, run.Id, Outputs(records), ct), cancellationToken).ConfigureAwait(false);
                     if (openError is not null)
                     {
                         if (!WriteReconciler.IsAmbiguous(openError, cancellationToken))
@@ -269,8 +268,7 @@ internal sealed partial class RunEngine
                         yield return Completed(context, run, record);
                     }
 
-                    var outputs = records.Select(r => new OpenAI.Assistants.ToolOutput(r.ToolCallId, r.Output)).ToArray();
-                    (stream, openError) = await TryOpenAsync(ct => Client.SubmitToolOutputsToRunStreamingAsync(run.ThreadId, run.Id, outputs, ct), cancellationToken).ConfigureAwait(false);
+                    (stream, openError) = await TryOpenAsync(ct => Assistants.SubmitToolOutputsStreamAsync(run.ThreadId, run.Id, Outputs(records), ct), cancellationToken).ConfigureAwait(false);
                     if (openError is not null)
                     {
                         if (!WriteReconciler.IsAmbiguous(openError, cancellationToken))
@@ -431,11 +429,12 @@ internal sealed partial class RunEngine
         }
 
         return await TryOpenAsync(
-            ct => Client.CreateRunStreamingAsync(request.ThreadId, request.AssistantId, AssistantsProtocolBackend.ToRunOptions(request), ct),
+            ct => Assistants.CreateRunStreamAsync(request, ct),
             cancellationToken).ConfigureAwait(false);
     }
 
-    private AssistantClient Client => _clients.Assistants;
+    /// <summary>The streamed path speaks the Assistants protocol's own streaming (the Responses one has its own loop).</summary>
+    private AssistantsProtocolBackend Assistants => (AssistantsProtocolBackend)_backend;
 
     /// <summary>
     /// A status seen while following the run other than by its stream. The terminal status is held back until what the
@@ -472,8 +471,8 @@ internal sealed partial class RunEngine
     }
 
     private async Task<RunSnapshot?> FindRunByOperationAsync(RunContext context, CancellationToken cancellationToken) =>
-        _backend is AssistantsProtocolBackend assistants && context.RunOperationId is { } operationId
-            ? await assistants.FindRunAsync(context.ThreadId, operationId, cancellationToken).ConfigureAwait(false)
+        context.RunOperationId is { } operationId
+            ? await _backend.FindRunByOperationAsync(context.ThreadId, operationId, cancellationToken).ConfigureAwait(false)
             : null;
 
     /// <summary>The caller cancelled before the run was announced: it may exist nevertheless; find it (bounded) to cancel it.</summary>
