@@ -14,15 +14,18 @@ public static partial class OrderSupportScript
 
     /// <summary>
     /// Scripts the emulator's model (used when no server is configured): a message that names an order (ORD-…) gets
-    /// <c>get_order_status</c>; one that also asks for a refund gets <c>get_order_status</c>, then <c>process_refund</c> (in
-    /// two rounds: run in parallel, the refund could change the status the lookup reports); the reply uses the outputs.
-    /// Anything else gets the emulator's default reply.
+    /// <c>get_order_status</c>; one that also asks for a refund gets <c>get_order_status</c> and <c>process_refund</c> in
+    /// parallel, in one round (the refund needs a person's approval, so the lookup has finished before the refund runs);
+    /// the reply uses the outputs. Anything else gets the emulator's default reply.
     /// </summary>
     public static void Apply(EmulatorScript script)
     {
         script.When(ctx => OrderId(ctx.LatestUserMessage) is not null && AsksForRefund(ctx.LatestUserMessage))
-            .CallTools(ctx => [("get_order_status", Args(("order_id", OrderId(ctx.LatestUserMessage)!)))])
-            .CallTools(ctx => [("process_refund", Args(("order_id", OrderId(ctx.LatestUserMessage)!), ("reason", "Requested by the customer")))])
+            .CallTools(ctx =>
+            [
+                ("get_order_status", Args(("order_id", OrderId(ctx.LatestUserMessage)!))),
+                ("process_refund", Args(("order_id", OrderId(ctx.LatestUserMessage)!), ("reason", "Requested by the customer"))),
+            ])
             .Reply(ctx => RefundReply(ctx.ToolOutputs.GetValueOrDefault("get_order_status"), ctx.ToolOutputs.GetValueOrDefault("process_refund")));
 
         script.When(ctx => OrderId(ctx.LatestUserMessage) is not null)

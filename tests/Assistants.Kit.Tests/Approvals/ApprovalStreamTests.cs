@@ -105,7 +105,10 @@ public sealed class ApprovalStreamTests
 
         var first = await CollectAsync(k.Runner.ApproveStreamAsync(pending[0].ApprovalId));
 
-        var paused = Assert.IsType<RunFinishedEvent>(Assert.Single(first));
+        // The approved call finished (its event), the other still waits: the stream ends paused.
+        Assert.Equal(2, first.Count);
+        Assert.Equal(pending[0].ToolCallId, Assert.IsType<ToolCallCompletedEvent>(first[0]).ToolCallId);
+        var paused = Assert.IsType<RunFinishedEvent>(first[1]);
         Assert.Equal(RunStatus.RequiresAction, paused.Status);
         Assert.Equal(pending[1].ApprovalId, Assert.Single(paused.Result!.PendingApprovals).ApprovalId);
         Assert.Empty(k.OutputRounds());
@@ -117,6 +120,28 @@ public sealed class ApprovalStreamTests
         Assert.Equal("both decided", Assert.IsType<RunFinishedEvent>(second[^1]).Result!.Text);
         Assert.Equal(2, Assert.Single(k.OutputRounds()).Count);
         Assert.Equal(2, ledger.Refunds);
+    }
+
+    [Theory]
+    [MemberData(nameof(Protocols))]
+    public async Task StreamedPause_ReportsTheRoundsFinishedCalls_BeforeItEnds(AssistantsProtocol protocol)
+    {
+        var ledger = new RefundLedger();
+        await using var k = await ProtocolKit.StartAsync(protocol, kit: b => b.AddTools<RefundTools>().AddTools<ScenarioTools>(), services: s => s.AddSingleton(ledger).AddSingleton<ScenarioProbe>());
+        k.Script.OnRun(1).CallTools(("get_weather", """{"city":"Paris"}"""), ("process_refund", Arguments)).Reply("both");
+
+        var events = await CollectAsync(k.Runner.StreamAsync("refund", "Weather, and refund ORD-9."));
+
+        // The ungated call ran at once: its completion is in the stream, before the paused finish.
+        var weather = Assert.Single(events.OfType<ToolCallCompletedEvent>());
+        Assert.Equal(("get_weather", ScenarioTools.ParisOutput), (weather.Record!.Name, weather.Record.Output));
+        var paused = Assert.IsType<RunFinishedEvent>(events[^1]);
+        Assert.Equal("process_refund", Assert.Single(paused.Result!.PendingApprovals).ToolName);
+
+        // Deciding continues the round: both outputs go out once, together.
+        var rest = await CollectAsync(k.Runner.ApproveStreamAsync(paused.Result.PendingApprovals[0].ApprovalId));
+        Assert.Equal("both", Assert.IsType<RunFinishedEvent>(rest[^1]).Result!.Text);
+        Assert.Equal(2, Assert.Single(k.OutputRounds()).Count);
     }
 
     [Fact]

@@ -173,6 +173,11 @@ internal sealed partial class RunEngine
                         var paused = AwaitingResult(context, response);
                         operation.Value = paused;
                         finished = true;
+                        foreach (var e in FinishedBeforePause(context, response, paused))
+                        {
+                            yield return e;
+                        }
+
                         yield return new RunFinishedEvent(response.ThreadId, response.Id, RunStatus.RequiresAction, paused, null, null);
                         yield break;
                     }

@@ -90,6 +90,11 @@ internal sealed partial class RunEngine
                     var stillPaused = AwaitingResult(context, run);
                     continued.Value = stillPaused;
                     finished = true;
+                    foreach (var e in FinishedBeforePause(context, run, stillPaused))
+                    {
+                        yield return e;
+                    }
+
                     yield return new RunFinishedEvent(run.ThreadId, run.Id, RunStatus.RequiresAction, stillPaused, null, null);
                     yield break;
                 }
@@ -254,6 +259,11 @@ internal sealed partial class RunEngine
                         var paused = AwaitingResult(context, stepRun);
                         operation.Value = paused;
                         finished = true;
+                        foreach (var e in FinishedBeforePause(context, stepRun, paused))
+                        {
+                            yield return e;
+                        }
+
                         yield return new RunFinishedEvent(stepRun.ThreadId, stepRun.Id, RunStatus.RequiresAction, paused, null, null);
                         yield break;
                     }
@@ -319,6 +329,11 @@ internal sealed partial class RunEngine
                             var paused = AwaitingResult(context, settled);
                             operation.Value = paused;
                             finished = true;
+                            foreach (var e in FinishedBeforePause(context, settled, paused))
+                            {
+                                yield return e;
+                            }
+
                             yield return new RunFinishedEvent(settled.ThreadId, settled.Id, RunStatus.RequiresAction, paused, null, null);
                             yield break;
                         }
@@ -449,6 +464,16 @@ internal sealed partial class RunEngine
         }
 
         return mapper.OnPolledStatus(run);
+    }
+
+    /// <summary>
+    /// At a pause for approvals: the round's calls that already finished (those needing no decision, run or journaled),
+    /// so the stream reports every finished call before it ends.
+    /// </summary>
+    private static IEnumerable<RunStreamEvent> FinishedBeforePause(RunContext context, RunSnapshot run, RunResult paused)
+    {
+        var round = run.RequiredToolCalls.Select(c => c.ToolCallId).ToHashSet(StringComparer.Ordinal);
+        return paused.ToolCalls.Where(r => round.Contains(r.ToolCallId)).Select(r => (RunStreamEvent)Completed(context, run, r));
     }
 
     private static ToolCallCompletedEvent Completed(RunContext context, RunSnapshot run, ToolCallRecord record) =>
