@@ -170,12 +170,46 @@ public sealed class ApprovalExpiryTests(ITestOutputHelper output)
         Assert.Equal(0, ledger.Refunds);
         Assert.Empty(k.Requests.Where(r => r.StatusCode >= 400));
 
-        // The refund's call got an output saying why it never ran (not that a restart interrupted it), before the new message.
-        var (callId, expired) = Assert.Single(k.OutputsPostedAsItems().Concat(k.OutputRounds().SelectMany(r => r)));
+        // The refund's call got an output saying why it never ran (not that a restart interrupted it), before the new
+        // message: posted straight into the conversation, with no model turn nobody waits for (two responses: the one that
+        // asked for the tool, and the new message's).
+        Assert.Equal(2, k.Requests.Count("POST", "/responses"));
+        Assert.Empty(k.OutputRounds());
+        var (callId, expired) = Assert.Single(k.OutputsPostedAsItems());
         Assert.Equal(approval.ToolCallId, callId);
         var error = System.Text.Json.Nodes.JsonNode.Parse(expired)!["error"]!;
         Assert.Equal("approval_expired", (string?)error["type"]);
         Assert.Contains("process_refund", (string?)error["message"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Responses_AfterTheApprovalTimeout_NobodyDecided_TheNextMessageClosesItAndRuns()
+    {
+        var time = new FakeTimeProvider(ProtocolKit.Start);
+        var ledger = new RefundLedger();
+        await using var k = await StartAsync(AssistantsProtocol.Responses, time, ledger);
+        k.Script.OnRun(1).CallTools(("process_refund", Arguments)).Reply("refunded");
+        k.Script.OnRun(2).Reply("hello again");
+
+        var paused = await k.Runner.RunAsync("silent", "Refund ORD-5, please.");
+        var approval = Assert.Single(paused.PendingApprovals);
+
+        // Before the timeout the conversation waits for the decision.
+        time.Advance(TimeSpan.FromMinutes(29));
+        await Assert.ThrowsAsync<ConversationAwaitingApprovalException>(() => k.Runner.RunAsync("silent", "Hello?"));
+
+        // After it, nobody having decided, the next message closes the approval (no model turn) and runs.
+        time.Advance(TimeSpan.FromMinutes(2));
+        var next = await k.Runner.RunAsync("silent", "Hello?");
+
+        Assert.Equal((RunStatus.Completed, "hello again"), (next.Status, next.Text));
+        Assert.Equal(2, k.Requests.Count("POST", "/responses"));
+        var (callId, output) = Assert.Single(k.OutputsPostedAsItems());
+        Assert.Equal((approval.ToolCallId, "approval_expired"), (callId, (string?)System.Text.Json.Nodes.JsonNode.Parse(output)!["error"]!["type"]));
+        Assert.Empty(await k.Runner.GetPendingApprovalsAsync());
+        await Assert.ThrowsAsync<ApprovalExpiredException>(() => k.Runner.ApproveAsync(approval.ApprovalId));
+        Assert.Equal(0, ledger.Refunds);
+        Assert.Empty(k.Requests.Where(r => r.StatusCode >= 400));
     }
 
     [Fact]

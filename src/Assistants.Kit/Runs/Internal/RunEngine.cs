@@ -762,6 +762,8 @@ internal sealed partial class RunEngine
         var fromJournal = new List<ToolCallRecord>();
         var toRun = new List<ToolCallRequest>();
         var needApproval = new List<ToolCallRequest>();
+        var expiredApprovals = 0;
+        var now = _timeProvider.GetUtcNow();
         foreach (var call in calls)
         {
             var entry = journaled.GetValueOrDefault(call.ToolCallId);
@@ -770,8 +772,10 @@ internal sealed partial class RunEngine
                 var status = entry.Approval == ApprovalState.Rejected ? ToolCallStatus.Rejected : ToolCallStatus.Succeeded;
                 fromJournal.Add(new ToolCallRecord(call.ToolCallId, call.Name, call.ArgumentsJson, output, status, TimeSpan.Zero));
             }
-            else if (entry?.Approval is ApprovalState.Expired)
+            else if (entry?.Approval is ApprovalState.Expired
+                || (entry?.Approval is ApprovalState.Pending && entry.ApprovalExpiresAt is { } due && due <= now))
             {
+                expiredApprovals++;
                 // Nobody decided in time (on Responses, the kit's approval timeout) and the run is resumed: the tool never
                 // runs, and the model is told why (not that a restart interrupted it).
                 var expired = ToolOutput.Error(ApprovalExpiredErrorType, $"Nobody approved the call to '{call.Name}' in time; it was not run.", _toolOptions.MaxOutputLength);
@@ -813,6 +817,18 @@ internal sealed partial class RunEngine
                     ApprovalExpiresAt = needApproval.Contains(c) ? expiresAt : null,
                 })],
         }, cancellationToken).ConfigureAwait(false);
+
+        if (expiredApprovals > 0 && _backend.ToolOutputsContinueInNewRun && toRun.Count == 0 && needApproval.Count == 0)
+        {
+            // Responses, an approval that timed out: nothing waits on the server, and a new response would be a model turn
+            // nobody waits for. The outputs go straight into the conversation (so it accepts new input) and the run ends
+            // expired.
+            await _backend.AnswerToolCallsAsync(run.ThreadId, Outputs(fromJournal), cancellationToken).ConfigureAwait(false);
+            context.ToolCalls.AddRange(fromJournal);
+            context.StopReason = "approval expired";
+            operation.Snapshot = run with { Status = RunStatus.Expired };
+            return null;
+        }
 
         var executed = toRun.Count == 0 ? [] : await _tools.ExecuteAsync(toRun, scope, cancellationToken).ConfigureAwait(false);
         IReadOnlyList<ToolCallRecord> records = [.. fromJournal, .. executed];
