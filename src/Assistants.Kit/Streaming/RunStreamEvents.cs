@@ -168,12 +168,13 @@ public sealed class ToolCallStartedEvent : RunStreamEvent
 /// <summary>A piece of a tool call's arguments (functions) or input code (code interpreter), for display.</summary>
 public sealed class ToolCallArgumentsDeltaEvent : RunStreamEvent
 {
-    internal ToolCallArgumentsDeltaEvent(string threadId, string? runId, string toolCallId, int index, string delta)
+    internal ToolCallArgumentsDeltaEvent(string threadId, string? runId, string toolCallId, int index, string delta, ToolCallType type = ToolCallType.Function)
         : base(threadId, runId)
     {
         ToolCallId = toolCallId;
         Index = index;
         Delta = delta;
+        Type = type;
     }
 
     /// <inheritdoc />
@@ -187,6 +188,9 @@ public sealed class ToolCallArgumentsDeltaEvent : RunStreamEvent
 
     /// <summary>Gets the piece of arguments or input.</summary>
     public string Delta { get; }
+
+    /// <summary>Gets the kind of call: <see cref="ToolCallType.Function"/> (arguments) or <see cref="ToolCallType.CodeInterpreter"/> (input code).</summary>
+    public ToolCallType Type { get; }
 }
 
 /// <summary>A search result of a file search call.</summary>

@@ -21,6 +21,7 @@ public class RunStreamHandler
             TextDeltaEvent e => OnTextDeltaAsync(e, cancellationToken),
             MessageCompletedEvent e => OnMessageCompletedAsync(e, cancellationToken),
             ToolCallStartedEvent e => OnToolCallStartedAsync(e, cancellationToken),
+            ToolCallArgumentsDeltaEvent { Type: ToolCallType.CodeInterpreter } e => OnCodeInterpreterInputAsync(e, cancellationToken),
             ToolCallArgumentsDeltaEvent e => OnToolCallArgumentsDeltaAsync(e, cancellationToken),
             ToolCallCompletedEvent e => OnToolCallCompletedAsync(e, cancellationToken),
             RunStepCompletedEvent e => OnRunStepCompletedAsync(e, cancellationToken),
@@ -65,6 +66,16 @@ public class RunStreamHandler
     /// <param name="cancellationToken">A cancellation token.</param>
     /// <returns>A completed task by default.</returns>
     protected virtual ValueTask OnToolCallArgumentsDeltaAsync(ToolCallArgumentsDeltaEvent e, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    /// <summary>
+    /// A piece of the code a code interpreter call runs arrived. By default it goes to
+    /// <see cref="OnToolCallArgumentsDeltaAsync"/>, like a function's arguments.
+    /// </summary>
+    /// <param name="e">The event (<see cref="ToolCallArgumentsDeltaEvent.Type"/> is <see cref="ToolCallType.CodeInterpreter"/>).</param>
+    /// <param name="cancellationToken">A cancellation token.</param>
+    /// <returns>The task of <see cref="OnToolCallArgumentsDeltaAsync"/> by default.</returns>
+    protected virtual ValueTask OnCodeInterpreterInputAsync(ToolCallArgumentsDeltaEvent e, CancellationToken cancellationToken) =>
+        OnToolCallArgumentsDeltaAsync(e, cancellationToken);
 
     /// <summary>A tool call finished (functions: executed and about to be submitted).</summary>
     /// <param name="e">The event.</param>

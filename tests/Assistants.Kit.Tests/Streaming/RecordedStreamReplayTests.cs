@@ -130,6 +130,7 @@ public sealed class RecordedStreamReplayTests
         AssertEveryEvent(events, "run_oyfV44CrJXYJkvb2qsd80LvJ");
         var call = Assert.Single(mapper.RequiredCalls);
         Assert.Equal(("call_xyFYaEeyocjyE6jN64QTcxip", "get_current_weather", "{}"), (call.ToolCallId, call.Name, call.ArgumentsJson));
+        Assert.Equal(ToolCallType.Function, Assert.Single(events.OfType<ToolCallArgumentsDeltaEvent>()).Type);
         Assert.Empty(mapper.Steps); // the tool-call step is still in progress: it completes in the submit stream
         Assert.Empty(mapper.CompletedMessages);
     }

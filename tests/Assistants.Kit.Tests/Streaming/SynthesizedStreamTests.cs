@@ -40,10 +40,53 @@ public sealed class SynthesizedStreamTests
         Assert.Equal(["2\n"], completed.CodeInterpreterLogs);
         Assert.Equal(["file-plot"], completed.ImageFileIds);
         Assert.Equal(completed.CodeInterpreterInput, string.Concat(events.OfType<ToolCallArgumentsDeltaEvent>().Select(a => a.Delta)));
+        Assert.All(events.OfType<ToolCallArgumentsDeltaEvent>(), a => Assert.Equal(ToolCallType.CodeInterpreter, a.Type));
+
+        // A handler gets the input in its own hook; by default it reaches the arguments hook, like a function's.
+        var handler = new InputRecorder();
+        var plain = new ArgumentsRecorder();
+        foreach (var e in events)
+        {
+            await handler.OnEventAsync(e, CancellationToken.None);
+            await plain.OnEventAsync(e, CancellationToken.None);
+        }
+
+        Assert.Equal(("print(1 + 1)\nplot()", ""), (handler.Input.ToString(), handler.Arguments.ToString()));
+        Assert.Equal("print(1 + 1)\nplot()", plain.Arguments.ToString());
 
         var step = Assert.Single(mapper.Steps);
         Assert.Equal(new TokenUsage(120, 14), step.Usage);
         Assert.Equal(TimeSpan.FromSeconds(3), step.Latency);
         Assert.Equal(RunStepToolCallKind.CodeInterpreter, Assert.Single(step.ToolCalls).Kind);
+    }
+
+    private sealed class InputRecorder : RunStreamHandler
+    {
+        public System.Text.StringBuilder Input { get; } = new();
+
+        public System.Text.StringBuilder Arguments { get; } = new();
+
+        protected override ValueTask OnCodeInterpreterInputAsync(ToolCallArgumentsDeltaEvent e, CancellationToken cancellationToken)
+        {
+            Input.Append(e.Delta);
+            return ValueTask.CompletedTask;
+        }
+
+        protected override ValueTask OnToolCallArgumentsDeltaAsync(ToolCallArgumentsDeltaEvent e, CancellationToken cancellationToken)
+        {
+            Arguments.Append(e.Delta);
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    private sealed class ArgumentsRecorder : RunStreamHandler
+    {
+        public System.Text.StringBuilder Arguments { get; } = new();
+
+        protected override ValueTask OnToolCallArgumentsDeltaAsync(ToolCallArgumentsDeltaEvent e, CancellationToken cancellationToken)
+        {
+            Arguments.Append(e.Delta);
+            return ValueTask.CompletedTask;
+        }
     }
 }

@@ -240,7 +240,7 @@ internal sealed class StreamingUpdateMapper
         if (!string.IsNullOrEmpty(delta))
         {
             _arguments[callId].Arguments.Append(delta);
-            events.Add(new ToolCallArgumentsDeltaEvent(_threadId, RunId, callId, key.Item2, delta));
+            events.Add(new ToolCallArgumentsDeltaEvent(_threadId, RunId, callId, key.Item2, delta, details.FunctionArguments is not null ? ToolCallType.Function : ToolCallType.CodeInterpreter));
         }
     }
 
