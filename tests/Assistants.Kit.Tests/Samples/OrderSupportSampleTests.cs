@@ -296,6 +296,19 @@ public sealed partial class OrderSupportSampleTests : IDisposable
 
     private static long Tokens(int characters) => (characters + 3) / 4;
 
+    [Fact]
+    public async Task TelemetryConsole_PrintsSpansAndMetricsOnStderr_StdoutKeepsOnlyTheContractLines()
+    {
+        var run = await RunAsync(["Where", "is", "my", "order", "ORD-12345?"], new() { ["ASSISTANTS_KIT_TELEMETRY"] = "console" });
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(3, run.Lines.Count); // tool, assistant, usage: nothing else on stdout
+        Assert.Contains(run.StderrLines, l => l.StartsWith("span invoke_agent order-support ", StringComparison.Ordinal) && l.Contains("gen_ai.agent.name=order-support", StringComparison.Ordinal));
+        Assert.Contains(run.StderrLines, l => l.StartsWith("span execute_tool get_order_status ", StringComparison.Ordinal));
+        Assert.Contains(run.StderrLines, l => l.StartsWith("metric gen_ai.client.token.usage ", StringComparison.Ordinal));
+        Assert.DoesNotContain(run.StderrLines.Concat(run.Lines), l => l.Contains("sk-", StringComparison.Ordinal));
+    }
+
     private static Dictionary<string, string?> Server(AssistantsEmulator emulator, string apiKey = "sk-test-key") => new()
     {
         ["OPENAI_BASE_URL"] = emulator.BaseUri.ToString(),
