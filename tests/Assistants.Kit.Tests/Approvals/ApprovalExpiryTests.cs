@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Xunit.Abstractions;
+using static Assistants.Kit.Tests.Approvals.ApprovalProtocolTests;
 
 namespace Assistants.Kit.Tests.Approvals;
 
@@ -14,25 +15,6 @@ namespace Assistants.Kit.Tests.Approvals;
 public sealed class ApprovalExpiryTests(ITestOutputHelper output)
 {
     private const string Arguments = """{"order_id":"ORD-5"}""";
-
-    public sealed class RefundLedger
-    {
-        private int _refunds;
-
-        public int Refunds => Volatile.Read(ref _refunds);
-
-        public void Refund() => Interlocked.Increment(ref _refunds);
-    }
-
-    public sealed class RefundTools(RefundLedger ledger)
-    {
-        [AssistantTool("process_refund", Description = "Refunds an order.", RequiresApproval = true)]
-        public string ProcessRefund(string order_id)
-        {
-            ledger.Refund();
-            return $$"""{"order_id":"{{order_id}}","refunded":true}""";
-        }
-    }
 
     private static Task<ProtocolKit> StartAsync(AssistantsProtocol protocol, FakeTimeProvider time, RefundLedger ledger, Action<IAssistantsKitBuilder>? kit = null)
     {
