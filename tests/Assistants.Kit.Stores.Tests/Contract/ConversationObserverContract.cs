@@ -132,6 +132,29 @@ public abstract class ConversationObserverContract : IAsyncLifetime
     }
 
     /// <summary>Starts one kit instance on the test's store, pointed at the emulator, with its own recorder.</summary>
+    [StoreFact]
+    public async Task Approval_RequestedWhereTheRunPaused_DecidedWhereItWasApproved_EachOnce()
+    {
+        var a = Start("a");
+        var b = Start("b");
+        Emulator.Script.OnRun(1).CallTools(("gated_refund", """{"order_id":"ORD-1"}""")).Reply("refunded");
+
+        var paused = await a.Runner.RunAsync("k", "refund ORD-1");
+        var approval = Assert.Single(paused.PendingApprovals);
+
+        // The other instance finds the pending approval in the store and decides it; a second decision is refused.
+        Assert.Equal(approval.ApprovalId, Assert.Single(await b.Runner.GetPendingApprovalsAsync("k")).ApprovalId);
+        var done = await b.Runner.ApproveAsync(approval.ApprovalId);
+        await Assert.ThrowsAsync<ApprovalAlreadyDecidedException>(() => a.Runner.ApproveAsync(approval.ApprovalId));
+
+        Assert.Equal(RunStatus.Completed, done.Status);
+        Assert.Single(a.Recorder.Events, e => e == $"approval.requested gated_refund {approval.ToolCallId}");
+        Assert.DoesNotContain(a.Recorder.Events, e => e.StartsWith("approval.decided", StringComparison.Ordinal));
+        Assert.Single(b.Recorder.Events, e => e == $"approval.decided gated_refund {approval.ToolCallId} Approved");
+        Assert.DoesNotContain(b.Recorder.Events, e => e.StartsWith("approval.requested", StringComparison.Ordinal));
+        Assert.Empty(await a.Runner.GetPendingApprovalsAsync("k"));
+    }
+
     protected KitInstance Start(string name, Action<AssistantsKitOptions>? configure = null)
     {
         var services = new ServiceCollection();
@@ -148,7 +171,8 @@ public abstract class ConversationObserverContract : IAsyncLifetime
                 o.Polling.MaxColdDelay = TimeSpan.FromMilliseconds(50);
                 configure?.Invoke(o);
             })
-            .AddConversationObserver(recorder);
+            .AddConversationObserver(recorder)
+            .AddTools<GatedTools>();
         AddStore(kit, disposables);
         var instance = new KitInstance(services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true }), recorder, disposables);
         _instances.Add(instance);
@@ -182,7 +206,14 @@ public abstract class ConversationObserverContract : IAsyncLifetime
         }
     }
 
-    /// <summary>Records every thread, run and pressure event, in order.</summary>
+    /// <summary>A tool that needs a person's approval.</summary>
+    public sealed class GatedTools
+    {
+        [AssistantTool("gated_refund", Description = "Refunds an order.", RequiresApproval = true)]
+        public static string Refund(string order_id) => $$"""{"order_id":"{{order_id}}","refunded":true}""";
+    }
+
+    /// <summary>Records every thread, run, pressure and approval event, in order.</summary>
     protected sealed class Recorder : IConversationObserver
     {
         public ConcurrentQueue<string> Events { get; } = new();
@@ -201,6 +232,12 @@ public abstract class ConversationObserverContract : IAsyncLifetime
 
         public ValueTask OnContextPressureAsync(ContextPressureEvent e, CancellationToken cancellationToken) =>
             Add($"pressure {e.ConversationKey} {e.Reason} {e.ThreadId} {e.MessageCount}");
+
+        public ValueTask OnApprovalRequestedAsync(ToolApproval approval, CancellationToken cancellationToken) =>
+            Add($"approval.requested {approval.ToolName} {approval.ToolCallId}");
+
+        public ValueTask OnApprovalDecidedAsync(ToolApproval approval, TimeSpan waited, CancellationToken cancellationToken) =>
+            Add($"approval.decided {approval.ToolName} {approval.ToolCallId} {approval.State}");
 
         private ValueTask Add(string text)
         {
