@@ -76,6 +76,21 @@ public static class OrderSupportApp
         var printed = new HashSet<string>(StringComparer.Ordinal);
         try
         {
+            // An earlier session that stopped at the approval prompt left its run paused: close it (the model is told the
+            // session ended) so this message can run; its reply is not this message's, so it goes to stderr only.
+            foreach (var leftover in await runner.GetPendingApprovalsAsync(command.ConversationKey, cancellationToken: cancellationToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    await runner.RejectAsync(leftover.ApprovalId, "the earlier session ended before anyone decided", cancellationToken: cancellationToken).ConfigureAwait(false);
+                    stderr.WriteLine($"closed an undecided approval from an earlier session: {leftover.ToolName} {leftover.ArgumentsJson} (rejected)");
+                }
+                catch (Exception ex) when (ex is ApprovalAlreadyDecidedException or ApprovalExpiredException or ApprovalNotFoundException)
+                {
+                    // Decided or closed meanwhile: nothing to do.
+                }
+            }
+
             result = command.Poll
                 ? await PolledAsync(runner.RunAsync(command.ConversationKey, command.Message, cancellationToken: cancellationToken), stdout, printed).ConfigureAwait(false)
                 : await StreamedAsync(runner.StreamAsync(command.ConversationKey, command.Message, cancellationToken: cancellationToken), stdout, printed).ConfigureAwait(false);

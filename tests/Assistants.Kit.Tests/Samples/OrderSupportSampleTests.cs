@@ -297,6 +297,31 @@ public sealed partial class OrderSupportSampleTests : IDisposable
     private static long Tokens(int characters) => (characters + 3) / 4;
 
     [Fact]
+    public async Task ASessionKilledAtTheApprovalPrompt_TheNextRunClosesTheLeftoverApproval_AndRunsItsMessage()
+    {
+        var directory = NewDirectory();
+
+        // The process dies while the prompt waits for an answer: the run stays paused in the stored conversation.
+        await Assert.ThrowsAsync<SessionKilledException>(() => RunAsync(["Please", "refund", "order", "ORD-67890"], directory: directory, terminal: new DyingTerminal()));
+
+        var next = await RunAsync(["Where", "is", "my", "order", "ORD-12345?"], directory: directory);
+
+        Assert.Equal(0, next.ExitCode);
+        Assert.Contains(next.StderrLines, l => l.StartsWith("closed an undecided approval from an earlier session: process_refund ", StringComparison.Ordinal));
+        Assert.DoesNotContain(next.Lines, l => l.StartsWith("approval ", StringComparison.Ordinal)); // nobody was asked this time
+        Assert.Equal("assistant: Order ORD-12345 is shipped; the tracking number is 1Z999AA10123.", next.Lines[1]);
+        Assert.Equal(3, next.Lines.Count);
+    }
+
+    private sealed class SessionKilledException : Exception;
+
+    /// <summary>A terminal whose session ends (the process is killed) while the prompt waits.</summary>
+    private sealed class DyingTerminal : TextReader
+    {
+        public override string? ReadLine() => throw new SessionKilledException();
+    }
+
+    [Fact]
     public async Task TelemetryConsole_PrintsSpansAndMetricsOnStderr_StdoutKeepsOnlyTheContractLines()
     {
         var run = await RunAsync(["Where", "is", "my", "order", "ORD-12345?"], new() { ["ASSISTANTS_KIT_TELEMETRY"] = "console" });
