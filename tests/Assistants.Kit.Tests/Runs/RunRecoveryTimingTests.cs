@@ -82,7 +82,7 @@ public sealed class RunRecoveryTimingTests
         clock.Stop();
 
         Assert.True(clock.Elapsed >= cancelTimeout - TimeSpan.FromMilliseconds(30), $"returned after {clock.Elapsed}: the kit did not wait for the cancel");
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"returned after {clock.Elapsed}: the cancel was not bounded by CancelRunTimeout");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"returned after {clock.Elapsed}: the cancel was not bounded by CancelRunTimeout (the endpoint hangs 10 s)");
         var cancel = Assert.Single(kit.Emulator.Requests.Where("POST", "/threads/*/runs/*/cancel"));
         Assert.EndsWith($"/runs/{operation.Id}/cancel", cancel.Path, StringComparison.Ordinal);
         var lines = kit.Services.LogLines();
