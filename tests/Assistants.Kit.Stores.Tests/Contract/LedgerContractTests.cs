@@ -10,7 +10,7 @@ public sealed class InMemoryLedgerContractTests : UsageLedgerContract
 {
     private InMemoryUsageLedger? _ledger;
 
-    protected override IUsageLedger OpenLedger() => _ledger ??= new InMemoryUsageLedger();
+    protected override IUsageLedger OpenLedger() => LazyInitializer.EnsureInitialized(ref _ledger, static () => new InMemoryUsageLedger());
 }
 
 /// <summary>The ledger contract against SQLite: a real database file in a temp folder; each ledger instance has its own <see cref="SqliteDatabase"/>.</summary>

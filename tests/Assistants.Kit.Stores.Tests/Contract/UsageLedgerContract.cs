@@ -20,7 +20,8 @@ public abstract class UsageLedgerContract : IAsyncLifetime
     protected FakeTimeProvider Time { get; } = new(Now);
 
     /// <summary>Gets the ledger under test (the first one <see cref="OpenLedger"/> returned).</summary>
-    protected IUsageLedger Ledger => _ledger ??= OpenLedger();
+    // Tests append from several tasks at once: the first access must publish one ledger to all of them.
+    protected IUsageLedger Ledger => LazyInitializer.EnsureInitialized(ref _ledger, OpenLedger);
 
     /// <summary>Opens a ledger on this test's storage; a second call gives another instance on the same data where the ledger has instances.</summary>
     protected abstract IUsageLedger OpenLedger();
@@ -394,11 +395,12 @@ public abstract class UsageLedgerContract : IAsyncLifetime
     {
         // 1,000 costs of 0.000000123 dollars: any binary floating point on the way would not give 0.000123 exactly.
         var tiny = Enumerable.Range(0, 1000).Select(i => Entry(Now, key: "tiny", cost: 0.000000123m) with { ToolCost = 0.0000001m, VectorStorageGigabyteDays = 0.001m }).ToArray();
+        var ledger = Ledger; // opened before the writers start
         await Task.WhenAll(Chunks(tiny, 4).Select(chunk => Task.Run(async () =>
         {
             foreach (var entry in chunk)
             {
-                await Ledger.AppendAsync(entry);
+                await ledger.AppendAsync(entry);
             }
         })));
 
@@ -473,11 +475,12 @@ public abstract class UsageLedgerContract : IAsyncLifetime
         }).ToArray();
 
         var append = Stopwatch.StartNew();
+        var ledger = Ledger; // opened before the writers start
         await Task.WhenAll(Chunks(entries, 4).Select(chunk => Task.Run(async () =>
         {
             foreach (var entry in chunk)
             {
-                await Ledger.AppendAsync(entry);
+                await ledger.AppendAsync(entry);
             }
         })));
         append.Stop();
