@@ -152,7 +152,7 @@ internal sealed class StepRecord
     public UsageRecord? Usage { get; set; }
 }
 
-internal sealed class RunRecord
+internal sealed class RunRecord : IScriptProgress
 {
     public string Id { get; set; } = "";
     public long Seq { get; set; }

@@ -82,7 +82,7 @@ internal sealed class ResponseRecord
 /// One "kit turn": the chain of responses from a user input until the model stops calling tools — what one Assistants run
 /// is. The script is matched once per turn; its tool rounds are issued one response at a time.
 /// </summary>
-internal sealed class TurnRecord
+internal sealed class TurnRecord : IScriptProgress
 {
     public string Id { get; set; } = "";
 

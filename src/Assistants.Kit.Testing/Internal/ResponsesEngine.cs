@@ -187,26 +187,8 @@ internal sealed partial class ResponsesEngine
     /// <summary>The script of the turn (matched when the turn starts, or again after a reload).</summary>
     public ScriptedRun? PlanOf(ResponseRecord r) => _store.Data.Turns.TryGetValue(r.TurnId, out var turn) ? turn.Plan : null;
 
-    private void ResolvePlan(TurnRecord turn, ResponseRecord r)
-    {
-        if (turn.PlanResolved)
-        {
-            return;
-        }
-
-        turn.PlanResolved = true;
-        try
-        {
-            turn.Plan = _script.Match(CreateContext(turn, r));
-        }
-#pragma warning disable CA1031 // A throwing user predicate must not crash the emulator; the response fails instead.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            LogScriptFailed(_logger, r.Id, ex);
-            turn.Plan = new ScriptedRun().Fail("server_error", $"The emulator script threw: {ex.Message}");
-        }
-    }
+    private void ResolvePlan(TurnRecord turn, ResponseRecord r) =>
+        turn.ResolvePlan(_script, () => CreateContext(turn, r), ex => LogScriptFailed(_logger, r.Id, ex));
 
     private void ModelStep(ResponseRecord r, DateTimeOffset at)
     {
@@ -220,35 +202,9 @@ internal sealed partial class ResponsesEngine
         var plan = turn.Plan;
         try
         {
-            if (turn.QueuedCalls.Count > 0)
-            {
-                var next = turn.QueuedCalls[0];
-                turn.QueuedCalls.RemoveAt(0);
-                IssueToolRound(r, turn, [(next.Name, next.Arguments)], at);
-                return;
-            }
-
             var toolsAllowed = (r.ToolChoice as JsonValue)?.ToString() != "none";
-            while (plan is not null && toolsAllowed && turn.RoundsIssued < plan.Rounds.Count)
+            if (turn.NextToolRound(toolsAllowed, r.ParallelToolCalls, () => CreateContext(turn, r)) is { } calls)
             {
-                var round = plan.Rounds[turn.RoundsIssued];
-                turn.RoundsIssued++;
-                var calls = (round(CreateContext(turn, r)) ?? []).ToList();
-                if (calls.Count == 0)
-                {
-                    continue;
-                }
-
-                if (!r.ParallelToolCalls && calls.Count > 1)
-                {
-                    foreach (var (name, arguments) in calls.Skip(1))
-                    {
-                        turn.QueuedCalls.Add(new ToolCallRecord { Name = name, Arguments = arguments ?? "" });
-                    }
-
-                    calls = [calls[0]];
-                }
-
                 IssueToolRound(r, turn, calls, at);
                 return;
             }

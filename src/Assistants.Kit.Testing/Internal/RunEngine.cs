@@ -68,25 +68,10 @@ internal sealed partial class RunEngine
     /// <summary>Chooses the run's scripted plan (at creation, from the context it has then).</summary>
     public void ResolvePlan(ThreadRecord thread, RunRecord run)
     {
-        if (run.PlanResolved)
+        if (run.ResolvePlan(_script, () => CreateContext(thread, run), ex => LogScriptFailed(_logger, run.Id, ex)))
         {
-            return;
+            run.StepDuration = run.Plan?.Duration ?? _options.InProgressDuration;
         }
-
-        run.PlanResolved = true;
-        try
-        {
-            run.Plan = _script.Match(CreateContext(thread, run));
-        }
-#pragma warning disable CA1031 // A throwing user predicate must not crash the emulator; the run fails instead.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            LogScriptFailed(_logger, run.Id, ex);
-            run.Plan = new ScriptedRun().Fail("server_error", $"The emulator script threw: {ex.Message}");
-        }
-
-        run.StepDuration = run.Plan?.Duration ?? _options.InProgressDuration;
     }
 
     public void Advance(ThreadRecord thread, RunRecord run, DateTimeOffset now)
@@ -242,16 +227,8 @@ internal sealed partial class RunEngine
         var plan = run.Plan;
         try
         {
-            if (run.QueuedCalls.Count > 0)
-            {
-                var next = run.QueuedCalls[0];
-                run.QueuedCalls.RemoveAt(0);
-                IssueToolRound(thread, run, [(next.Name, next.Arguments)], at);
-                return;
-            }
-
             var toolsAllowed = (run.ToolChoice as JsonValue)?.ToString() != "none";
-            if (plan is not null && toolsAllowed && run.BuiltInStepsRun < plan.BuiltInSteps.Count)
+            if (run.QueuedCalls.Count == 0 && plan is not null && toolsAllowed && run.BuiltInStepsRun < plan.BuiltInSteps.Count)
             {
                 var builtIn = plan.BuiltInSteps[run.BuiltInStepsRun];
                 run.BuiltInStepsRun++;
@@ -259,26 +236,8 @@ internal sealed partial class RunEngine
                 return;
             }
 
-            while (plan is not null && toolsAllowed && run.RoundsIssued < plan.Rounds.Count)
+            if (run.NextToolRound(toolsAllowed, run.ParallelToolCalls, () => CreateContext(thread, run)) is { } calls)
             {
-                var round = plan.Rounds[run.RoundsIssued];
-                run.RoundsIssued++;
-                var calls = (round(CreateContext(thread, run)) ?? []).ToList();
-                if (calls.Count == 0)
-                {
-                    continue;
-                }
-
-                if (!run.ParallelToolCalls && calls.Count > 1)
-                {
-                    foreach (var (name, arguments) in calls.Skip(1))
-                    {
-                        run.QueuedCalls.Add(new ToolCallRecord { Name = name, Arguments = arguments });
-                    }
-
-                    calls = [calls[0]];
-                }
-
                 IssueToolRound(thread, run, calls, at);
                 return;
             }
