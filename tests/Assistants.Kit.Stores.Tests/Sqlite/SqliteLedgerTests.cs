@@ -136,60 +136,23 @@ public sealed class SqliteLedgerTests(ITestOutputHelper output) : IDisposable
     {
         var path = _directory.File("shared.db");
         const int Count = 300;
-        var workers = new List<Process>();
-        try
+        using var workers = await SqliteWorkerProcesses.StartAsync(path, ["process-1", "process-2"], Count, SqliteWorker.LedgerCommand);
+        Assert.False(File.Exists(path));
+        await workers.GoAsync();
+
+        var ledger = new SqliteUsageLedger(Database(path));
+        await Task.Run(() => SqliteWorker.AppendAsync(ledger, "this-process", Count));
+        await workers.WaitForExitAsync();
+
+        var all = await ledger.GetTotalsAsync(new UsageQuery());
+        Assert.Equal((3L * Count, 3 * Count * 0.000001m, 3L * Count * (Count + 1) / 2), (all.Entries, all.Cost, all.Usage.InputTokens));
+        foreach (var id in new[] { "process-1", "process-2", "this-process" })
         {
-            foreach (var id in new[] { "process-1", "process-2" })
-            {
-                var worker = SqliteStoreTests.StartWorker(path, id, Count, SqliteWorker.LedgerCommand);
-                workers.Add(worker);
-                var greeting = await worker.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
-                if (greeting != "ready")
-                {
-                    worker.Kill(entireProcessTree: true);
-                    Assert.Fail($"worker {id} said '{greeting}' instead of 'ready': {await worker.StandardError.ReadToEndAsync()}");
-                }
-            }
-
-            Assert.False(File.Exists(path));
-            foreach (var worker in workers)
-            {
-                await worker.StandardInput.WriteLineAsync("go");
-                await worker.StandardInput.FlushAsync();
-            }
-
-            var ledger = new SqliteUsageLedger(Database(path));
-            await Task.Run(() => SqliteWorker.AppendAsync(ledger, "this-process", Count));
-            foreach (var worker in workers)
-            {
-                var stdout = worker.StandardOutput.ReadToEndAsync();
-                var stderr = worker.StandardError.ReadToEndAsync();
-                await worker.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
-                Assert.True(worker.ExitCode == 0, $"worker exited with {worker.ExitCode}: {await stdout} {await stderr}");
-            }
-
-            var all = await ledger.GetTotalsAsync(new UsageQuery());
-            Assert.Equal((3L * Count, 3 * Count * 0.000001m, 3L * Count * (Count + 1) / 2), (all.Entries, all.Cost, all.Usage.InputTokens));
-            foreach (var id in new[] { "process-1", "process-2", "this-process" })
-            {
-                var mine = await ledger.GetTotalsAsync(new UsageQuery { ConversationKey = id, Tags = new Dictionary<string, string>(StringComparer.Ordinal) { ["writer"] = id, ["parity"] = "1" } });
-                Assert.Equal((Count / 2L, Count / 2 * 0.000001m), (mine.Entries, mine.Cost));
-            }
-
-            Assert.Equal(SqliteSchema.Migrations.Count.ToString(CultureInfo.InvariantCulture), await SqliteStoreTests.ScalarAsync(path, "SELECT COUNT(*) FROM assistants_kit_schema;"));
+            var mine = await ledger.GetTotalsAsync(new UsageQuery { ConversationKey = id, Tags = new Dictionary<string, string>(StringComparer.Ordinal) { ["writer"] = id, ["parity"] = "1" } });
+            Assert.Equal((Count / 2L, Count / 2 * 0.000001m), (mine.Entries, mine.Cost));
         }
-        finally
-        {
-            foreach (var worker in workers)
-            {
-                if (!worker.HasExited)
-                {
-                    worker.Kill(entireProcessTree: true);
-                }
 
-                worker.Dispose();
-            }
-        }
+        Assert.Equal(SqliteSchema.Migrations.Count.ToString(CultureInfo.InvariantCulture), await SqliteStoreTests.ScalarAsync(path, "SELECT COUNT(*) FROM assistants_kit_schema;"));
     }
 
     [Fact]

@@ -242,56 +242,21 @@ public sealed class SqliteStoreTests(ITestOutputHelper output) : IDisposable
     {
         var path = _directory.File("shared.db");
         const int Increments = 150;
-        var workers = new List<Process>();
-        try
+        using var workers = await SqliteWorkerProcesses.StartAsync(path, ["process-1", "process-2"], Increments, SqliteWorker.Command);
+
+        // The file does not exist yet: all three create and migrate it at the same moment.
+        Assert.False(File.Exists(path));
+        await workers.GoAsync();
+
+        var local = await Task.Run(() => SqliteWorker.HammerAsync(Store(path), "this-process", Increments));
+        foreach (var (processId, stdout) in await workers.WaitForExitAsync())
         {
-            foreach (var id in new[] { "process-1", "process-2" })
-            {
-                var worker = StartWorker(path, id, Increments);
-                workers.Add(worker);
-                var greeting = await worker.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
-                if (greeting != "ready")
-                {
-                    worker.Kill(entireProcessTree: true);
-                    Assert.Fail($"worker {id} said '{greeting}' instead of 'ready': {await worker.StandardError.ReadToEndAsync()}");
-                }
-            }
-
-            // The file does not exist yet: all three create and migrate it at the same moment.
-            Assert.False(File.Exists(path));
-            foreach (var worker in workers)
-            {
-                await worker.StandardInput.WriteLineAsync("go");
-                await worker.StandardInput.FlushAsync();
-            }
-
-            var local = await Task.Run(() => SqliteWorker.HammerAsync(Store(path), "this-process", Increments));
-
-            foreach (var worker in workers)
-            {
-                var stdout = worker.StandardOutput.ReadToEndAsync();
-                var stderr = worker.StandardError.ReadToEndAsync();
-                await worker.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
-                Assert.True(worker.ExitCode == 0, $"worker exited with {worker.ExitCode}: {await stdout} {await stderr}");
-                output.WriteLine($"pid {worker.Id}: {(await stdout).Trim()}");
-            }
-
-            output.WriteLine($"this process: done {local}");
-            await AssertHammeredAsync(path, ["process-1", "process-2", "this-process"], Increments);
-            Assert.Equal(SqliteSchema.Migrations.Count.ToString(CultureInfo.InvariantCulture), await ScalarAsync(path, "SELECT COUNT(*) FROM assistants_kit_schema;"));
+            output.WriteLine($"pid {processId}: {stdout.Trim()}");
         }
-        finally
-        {
-            foreach (var worker in workers)
-            {
-                if (!worker.HasExited)
-                {
-                    worker.Kill(entireProcessTree: true);
-                }
 
-                worker.Dispose();
-            }
-        }
+        output.WriteLine($"this process: done {local}");
+        await AssertHammeredAsync(path, ["process-1", "process-2", "this-process"], Increments);
+        Assert.Equal(SqliteSchema.Migrations.Count.ToString(CultureInfo.InvariantCulture), await ScalarAsync(path, "SELECT COUNT(*) FROM assistants_kit_schema;"));
     }
 
     [Fact]

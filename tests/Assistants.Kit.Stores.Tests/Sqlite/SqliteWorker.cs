@@ -118,3 +118,82 @@ internal static class SqliteWorker
         return conflicts;
     }
 }
+
+/// <summary>
+/// Worker processes of a multi-process test: started and ready (each said "ready"), released together with
+/// <see cref="GoAsync"/>, awaited with <see cref="WaitForExitAsync"/>; any still running at disposal are killed.
+/// </summary>
+internal sealed class SqliteWorkerProcesses : IDisposable
+{
+    private readonly List<System.Diagnostics.Process> _workers = [];
+
+    private SqliteWorkerProcesses()
+    {
+    }
+
+    /// <summary>Starts one worker per ID on <paramref name="path"/> and waits until each is ready.</summary>
+    public static async Task<SqliteWorkerProcesses> StartAsync(string path, IEnumerable<string> ids, int count, string command)
+    {
+        var group = new SqliteWorkerProcesses();
+        try
+        {
+            foreach (var id in ids)
+            {
+                var worker = SqliteStoreTests.StartWorker(path, id, count, command);
+                group._workers.Add(worker);
+                var greeting = await worker.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
+                if (greeting != "ready")
+                {
+                    worker.Kill(entireProcessTree: true);
+                    Assert.Fail($"worker {id} said '{greeting}' instead of 'ready': {await worker.StandardError.ReadToEndAsync()}");
+                }
+            }
+
+            return group;
+        }
+        catch
+        {
+            group.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Lets every worker start working.</summary>
+    public async Task GoAsync()
+    {
+        foreach (var worker in _workers)
+        {
+            await worker.StandardInput.WriteLineAsync("go");
+            await worker.StandardInput.FlushAsync();
+        }
+    }
+
+    /// <summary>Waits for every worker to exit with code 0 and returns what each printed, with its process ID.</summary>
+    public async Task<IReadOnlyList<(int ProcessId, string Stdout)>> WaitForExitAsync()
+    {
+        var outputs = new List<(int, string)>();
+        foreach (var worker in _workers)
+        {
+            var stdout = worker.StandardOutput.ReadToEndAsync();
+            var stderr = worker.StandardError.ReadToEndAsync();
+            await worker.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
+            Assert.True(worker.ExitCode == 0, $"worker exited with {worker.ExitCode}: {await stdout} {await stderr}");
+            outputs.Add((worker.Id, await stdout));
+        }
+
+        return outputs;
+    }
+
+    public void Dispose()
+    {
+        foreach (var worker in _workers)
+        {
+            if (!worker.HasExited)
+            {
+                worker.Kill(entireProcessTree: true);
+            }
+
+            worker.Dispose();
+        }
+    }
+}
