@@ -113,16 +113,55 @@ internal sealed partial class RunEngine
         // it current here, so the decision's event lands on it; the caller's current span is untouched.
         var definition = runOptions?.Assistant ?? _options.Assistant;
         var telemetryStart = _timeProvider.GetTimestamp();
-        var activity = KitTelemetry.Source.StartActivity("invoke_agent " + definition.Name, System.Diagnostics.ActivityKind.Client);
-        activity?.SetTag(KitTelemetry.OperationName, "invoke_agent");
-        activity?.SetTag(KitTelemetry.ProviderName, KitTelemetry.Provider(_clients.Endpoint));
-        activity?.SetTag(KitTelemetry.AgentName, definition.Name);
+        var activity = StartInvokeAgent(definition);
         activity?.SetTag(KitTelemetry.ConversationId, binding.ThreadId);
         activity?.SetTag(KitTelemetry.ThreadId, binding.ThreadId);
         activity?.SetTag(KitTelemetry.RunId, runId);
         try
         {
-            return await DecideCoreAsync(approvalId, key, callId, binding, call, run, approval, approve, reason, definition, runOptions, activity, telemetryStart, cancellationToken).ConfigureAwait(false);
+            // Claim the decision first (exactly one approver wins), then act on it.
+            var state = approve ? ApprovalState.Approved : ApprovalState.Rejected;
+            binding = await ClaimAsync(binding, callId, state, null, approvalId, cancellationToken).ConfigureAwait(false);
+            KitLog.ApprovalDecided(_logger, callId, key, state.ToString().ToLowerInvariant());
+            string output;
+            if (approve)
+            {
+                var scope = _scopes.CreateAsyncScope();
+                await using (scope.ConfigureAwait(false))
+                {
+                    var record = (await _tools.ExecuteAsync(
+                        [new ToolCallRequest(call.ToolCallId, call.Name, call.ArgumentsJson)],
+                        new ToolExecutionScope(key, binding.ThreadId, runId, scope.ServiceProvider) { RecordContent = _options.Telemetry.IncludeContent },
+                        cancellationToken).ConfigureAwait(false))[0];
+                    output = record.Output;
+                    RecordToolMetrics([record]);
+                }
+            }
+            else
+            {
+                output = RejectionOutput(call.Name, string.IsNullOrWhiteSpace(reason) ? "no reason given" : reason);
+            }
+
+            await UpdateBindingAsync(key, b => b with
+            {
+                PendingToolCalls = [.. b.PendingToolCalls.Select(p => p.ToolCallId == callId ? p with { Output = output } : p)],
+            }, cancellationToken).ConfigureAwait(false);
+            var waited = Waited(call);
+            RecordDecision(state, waited);
+            await _observers.ApprovalDecidedAsync(approval with { State = state }, waited, cancellationToken).ConfigureAwait(false);
+
+            // Continue the run: the round's outputs come from the journal; calls still pending keep it paused.
+            var assistant = await _ensurer.EnsureAsync(definition, cancellationToken).ConfigureAwait(false);
+            activity?.SetTag(KitTelemetry.AgentId, assistant.Id);
+            activity?.SetTag(KitTelemetry.RequestModel, assistant.Spec.Model);
+            var context = NewContext(key, binding.ThreadId, assistant, binding.Journal?.MessageId, runOptions);
+            context.RunOperationId = binding.Journal?.RunOperationId;
+            context.Activity = activity;
+            context.TelemetryStart = telemetryStart;
+            context.Accounting = await TryBeginAccountingAsync(key, assistant.Spec.Definition, cancellationToken).ConfigureAwait(false);
+            context.Accounting?.SetAssistant(assistant.Id);
+            context.Accounting?.SetThread(binding.ThreadId, runId);
+            return new RunOperation(this, context, run);
         }
         catch
         {
@@ -131,76 +170,12 @@ internal sealed partial class RunEngine
         }
     }
 
-    /// <summary>Claims the decision (exactly one approver wins), carries it out, and builds the continuation's context.</summary>
-    private async Task<RunOperation> DecideCoreAsync(
-        string approvalId,
-        string key,
-        string callId,
-        ConversationBinding binding,
-        PendingToolCall call,
-        RunSnapshot run,
-        ToolApproval approval,
-        bool approve,
-        string? reason,
-        AssistantDefinition definition,
-        RunOptions? runOptions,
-        System.Diagnostics.Activity? activity,
-        long telemetryStart,
-        CancellationToken cancellationToken)
-    {
-        var runId = run.Id;
-
-        // Claim the decision first (exactly one approver wins), then act on it.
-        var state = approve ? ApprovalState.Approved : ApprovalState.Rejected;
-        binding = await ClaimAsync(binding, callId, state, null, approvalId, cancellationToken).ConfigureAwait(false);
-        KitLog.ApprovalDecided(_logger, callId, key, state.ToString().ToLowerInvariant());
-        string output;
-        if (approve)
-        {
-            var scope = _scopes.CreateAsyncScope();
-            await using (scope.ConfigureAwait(false))
-            {
-                var record = (await _tools.ExecuteAsync(
-                    [new ToolCallRequest(call.ToolCallId, call.Name, call.ArgumentsJson)],
-                    new ToolExecutionScope(key, binding.ThreadId, runId, scope.ServiceProvider) { RecordContent = _options.Telemetry.IncludeContent },
-                    cancellationToken).ConfigureAwait(false))[0];
-                output = record.Output;
-                RecordToolMetrics([record]);
-            }
-        }
-        else
-        {
-            output = RejectionOutput(call.Name, string.IsNullOrWhiteSpace(reason) ? "no reason given" : reason);
-        }
-
-        await UpdateBindingAsync(key, b => b with
-        {
-            PendingToolCalls = [.. b.PendingToolCalls.Select(p => p.ToolCallId == callId ? p with { Output = output } : p)],
-        }, cancellationToken).ConfigureAwait(false);
-        var waited = Waited(call);
-        RecordDecision(state, waited);
-        await _observers.ApprovalDecidedAsync(approval with { State = state }, waited, cancellationToken).ConfigureAwait(false);
-
-        // Continue the run: the round's outputs come from the journal; calls still pending keep it paused.
-        var assistant = await _ensurer.EnsureAsync(definition, cancellationToken).ConfigureAwait(false);
-        activity?.SetTag(KitTelemetry.AgentId, assistant.Id);
-        activity?.SetTag(KitTelemetry.RequestModel, assistant.Spec.Model);
-        var context = NewContext(key, binding.ThreadId, assistant, binding.Journal?.MessageId, runOptions);
-        context.RunOperationId = binding.Journal?.RunOperationId;
-        context.Activity = activity;
-        context.TelemetryStart = telemetryStart;
-        context.Accounting = await TryBeginAccountingAsync(key, assistant.Spec.Definition, cancellationToken).ConfigureAwait(false);
-        context.Accounting?.SetAssistant(assistant.Id);
-        context.Accounting?.SetThread(binding.ThreadId, runId);
-        return new RunOperation(this, context, run);
-    }
-
     /// <summary>Lists pending approvals, optionally of one key and tool, and older than an age.</summary>
     public async Task<IReadOnlyList<ToolApproval>> GetPendingApprovalsAsync(string? conversationKey, string? toolName, TimeSpan? olderThan, CancellationToken cancellationToken)
     {
         var now = _timeProvider.GetUtcNow();
         var approvals = new List<ToolApproval>();
-        async Task AddAsync(ConversationBinding binding)
+        void Add(ConversationBinding binding)
         {
             // Past its expiry an approval can no longer be decided (deciding closes it as expired): not listed.
             foreach (var call in binding.PendingToolCalls.Where(p => p.Approval == ApprovalState.Pending && !(p.ApprovalExpiresAt <= now)))
@@ -211,22 +186,20 @@ internal sealed partial class RunEngine
                     approvals.Add(ToApproval(binding, call, binding.ActiveRunId ?? string.Empty));
                 }
             }
-
-            await Task.CompletedTask.ConfigureAwait(false);
         }
 
         if (conversationKey is not null)
         {
             if (await _store.GetAsync(conversationKey, _backend.Protocol, cancellationToken).ConfigureAwait(false) is { } binding)
             {
-                await AddAsync(binding).ConfigureAwait(false);
+                Add(binding);
             }
         }
         else
         {
             await foreach (var binding in _store.ListAsync(_backend.Protocol, cancellationToken).ConfigureAwait(false))
             {
-                await AddAsync(binding).ConfigureAwait(false);
+                Add(binding);
             }
         }
 

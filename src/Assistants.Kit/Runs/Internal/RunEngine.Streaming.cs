@@ -106,17 +106,11 @@ internal sealed partial class RunEngine
                         yield return Completed(context, run, record);
                     }
 
-                    (stream, openError) = await TryOpenAsync(ct => Assistants.SubmitToolOutputsStreamAsync(run.ThreadId, run.Id, Outputs(records), ct), cancellationToken).ConfigureAwait(false);
-                    if (openError is not null)
+                    (stream, var reconciled) = await OpenSubmitStreamAsync(run, records, cancellationToken).ConfigureAwait(false);
+                    if (reconciled is not null)
                     {
-                        if (!WriteReconciler.IsAmbiguous(openError, cancellationToken))
-                        {
-                            throw Translated(openError);
-                        }
-
-                        // The submit may have landed: follow the run by polling from what the server says now.
-                        continued.Snapshot = await ReconcileSubmitAsync(run, records, cancellationToken).ConfigureAwait(false);
-                        foreach (var e in Progress(mapper, continued.Snapshot))
+                        continued.Snapshot = reconciled;
+                        foreach (var e in Progress(mapper, reconciled))
                         {
                             yield return e;
                         }
@@ -278,18 +272,12 @@ internal sealed partial class RunEngine
                         yield return Completed(context, run, record);
                     }
 
-                    (stream, openError) = await TryOpenAsync(ct => Assistants.SubmitToolOutputsStreamAsync(run.ThreadId, run.Id, Outputs(records), ct), cancellationToken).ConfigureAwait(false);
-                    if (openError is not null)
+                    (stream, var reconciled) = await OpenSubmitStreamAsync(run, records, cancellationToken).ConfigureAwait(false);
+                    if (reconciled is not null)
                     {
-                        if (!WriteReconciler.IsAmbiguous(openError, cancellationToken))
-                        {
-                            throw Translated(openError);
-                        }
-
-                        // The submit may have landed: follow the run by polling from what the server says now.
                         recovered = true;
-                        operation.Snapshot = await ReconcileSubmitAsync(run, records, cancellationToken).ConfigureAwait(false);
-                        foreach (var e in Progress(mapper, operation.Snapshot))
+                        operation.Snapshot = reconciled;
+                        foreach (var e in Progress(mapper, reconciled))
                         {
                             yield return e;
                         }
@@ -429,6 +417,25 @@ internal sealed partial class RunEngine
             await DisposeAccountingAsync(context).ConfigureAwait(false);
             System.Diagnostics.Activity.Current = previousActivity;
         }
+    }
+
+    /// <summary>
+    /// Submits a round's outputs with the streaming submit. When the request failed in a way that may have landed, the
+    /// run is reconciled instead (the outputs submitted once, never twice): no stream, and the run as the server has it
+    /// now, to be followed by polling.
+    /// </summary>
+    private async Task<(AsyncStreamingResult<StreamingUpdate>? Stream, RunSnapshot? Reconciled)> OpenSubmitStreamAsync(
+        RunSnapshot run, IReadOnlyList<ToolCallRecord> records, CancellationToken cancellationToken)
+    {
+        var (stream, error) = await TryOpenAsync(ct => Assistants.SubmitToolOutputsStreamAsync(run.ThreadId, run.Id, Outputs(records), ct), cancellationToken).ConfigureAwait(false);
+        if (error is null)
+        {
+            return (stream, null);
+        }
+
+        return WriteReconciler.IsAmbiguous(error, cancellationToken)
+            ? (null, await ReconcileSubmitAsync(run, records, cancellationToken).ConfigureAwait(false))
+            : throw Translated(error);
     }
 
     /// <summary>Creates the run with the streaming create (journaled first, so a crash finds it by its operation ID).</summary>

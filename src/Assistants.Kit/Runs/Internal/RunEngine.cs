@@ -218,6 +218,16 @@ internal sealed partial class RunEngine
             LoopGuard = new ToolLoopGuard(_toolOptions),
         };
 
+    /// <summary>Starts a run's <c>invoke_agent</c> span (current from here on) with the tags known before the server answers.</summary>
+    private Activity? StartInvokeAgent(AssistantDefinition definition)
+    {
+        var activity = KitTelemetry.Source.StartActivity("invoke_agent " + definition.Name, ActivityKind.Client);
+        activity?.SetTag(KitTelemetry.OperationName, "invoke_agent");
+        activity?.SetTag(KitTelemetry.ProviderName, KitTelemetry.Provider(_clients.Endpoint));
+        activity?.SetTag(KitTelemetry.AgentName, definition.Name);
+        return activity;
+    }
+
     /// <summary>Budget check (nothing sent on refusal), assistant, thread, user message: everything before the run.</summary>
     private async Task<RunContext> PrepareAsync(string conversationKey, string message, RunOptions? runOptions, CancellationToken cancellationToken, RunJournal? resume = null)
     {
@@ -231,10 +241,7 @@ internal sealed partial class RunEngine
         var definition = runOptions?.Assistant ?? _options.Assistant;
         var model = NonEmpty(runOptions?.Model) ?? NonEmpty(definition.Model) ?? _options.DefaultModel;
         var telemetryStart = _timeProvider.GetTimestamp();
-        var activity = KitTelemetry.Source.StartActivity("invoke_agent " + definition.Name, ActivityKind.Client);
-        activity?.SetTag(KitTelemetry.OperationName, "invoke_agent");
-        activity?.SetTag(KitTelemetry.ProviderName, KitTelemetry.Provider(_clients.Endpoint));
-        activity?.SetTag(KitTelemetry.AgentName, definition.Name);
+        var activity = StartInvokeAgent(definition);
         activity?.SetTag(KitTelemetry.RequestModel, model);
         if (_options.Telemetry.IncludeContent)
         {
