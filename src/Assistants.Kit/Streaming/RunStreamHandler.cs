@@ -20,7 +20,7 @@ public class RunStreamHandler
             MessageCreatedEvent e => OnMessageCreatedAsync(e, cancellationToken),
             TextDeltaEvent e => OnTextDeltaAsync(e, cancellationToken),
             MessageCompletedEvent e => OnMessageCompletedAsync(e, cancellationToken),
-            ToolCallStartedEvent e => OnToolCallStartedAsync(e, cancellationToken),
+            ToolCallStartedEvent e => OnToolCallCreatedAsync(e, cancellationToken),
             ToolCallArgumentsDeltaEvent { Type: ToolCallType.CodeInterpreter } e => OnCodeInterpreterInputAsync(e, cancellationToken),
             ToolCallArgumentsDeltaEvent e => OnToolCallArgumentsDeltaAsync(e, cancellationToken),
             ToolCallCompletedEvent e => OnToolCallCompletedAsync(e, cancellationToken),
@@ -55,11 +55,11 @@ public class RunStreamHandler
     /// <returns>A completed task by default.</returns>
     protected virtual ValueTask OnMessageCompletedAsync(MessageCompletedEvent e, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
-    /// <summary>A tool call started.</summary>
+    /// <summary>A tool call was created (its name and index are known; arguments or input follow).</summary>
     /// <param name="e">The event.</param>
     /// <param name="cancellationToken">A cancellation token.</param>
     /// <returns>A completed task by default.</returns>
-    protected virtual ValueTask OnToolCallStartedAsync(ToolCallStartedEvent e, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+    protected virtual ValueTask OnToolCallCreatedAsync(ToolCallStartedEvent e, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
     /// <summary>A piece of a tool call's arguments (or code interpreter input) arrived.</summary>
     /// <param name="e">The event.</param>
@@ -89,11 +89,21 @@ public class RunStreamHandler
     /// <returns>A completed task by default.</returns>
     protected virtual ValueTask OnRunStepCompletedAsync(RunStepCompletedEvent e, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
-    /// <summary>The run ended (completed, incomplete, failed, cancelled or expired).</summary>
+    /// <summary>
+    /// The run ended (completed, incomplete, failed, cancelled, expired, or paused for approvals). By default a completed
+    /// run goes on to <see cref="OnRunCompletedAsync"/>; an override that does not call the base skips it.
+    /// </summary>
+    /// <param name="e">The event.</param>
+    /// <param name="cancellationToken">A cancellation token.</param>
+    /// <returns>The task of <see cref="OnRunCompletedAsync"/> for a completed run; a completed task otherwise.</returns>
+    protected virtual ValueTask OnRunFinishedAsync(RunFinishedEvent e, CancellationToken cancellationToken) =>
+        e?.Status == RunStatus.Completed ? OnRunCompletedAsync(e, cancellationToken) : ValueTask.CompletedTask;
+
+    /// <summary>The run completed (reached from <see cref="OnRunFinishedAsync"/>); <see cref="RunFinishedEvent.Result"/> holds the result.</summary>
     /// <param name="e">The event.</param>
     /// <param name="cancellationToken">A cancellation token.</param>
     /// <returns>A completed task by default.</returns>
-    protected virtual ValueTask OnRunFinishedAsync(RunFinishedEvent e, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+    protected virtual ValueTask OnRunCompletedAsync(RunFinishedEvent e, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
     /// <summary>The server sent an error event.</summary>
     /// <param name="e">The event.</param>

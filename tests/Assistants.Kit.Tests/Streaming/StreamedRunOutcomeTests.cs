@@ -268,6 +268,34 @@ public sealed class StreamedRunOutcomeTests
         Assert.Equal(finished.Usage, finished.Result.Usage);
     }
 
+    [Fact]
+    public async Task HandlerOnRunCompleted_IsReachedForACompletedRunOnly_ThroughTheDefaultOnRunFinished()
+    {
+        await using var h = await StreamHarness.StartAsync();
+        h.Script.OnRun(1).Reply("Done.");
+        h.Script.OnRun(2).EndIncomplete("max_completion_tokens");
+
+        var completed = new CompletionHandler();
+        var result = await h.Runner.StreamAsync("completion", "hi", completed);
+        var incomplete = new CompletionHandler();
+        var cut = await h.Runner.StreamAsync("completion", "again", incomplete);
+
+        Assert.Equal((RunStatus.Completed, RunStatus.Incomplete), (result.Status, cut.Status));
+        Assert.Equal("Done.", Assert.Single(completed.Completed).Result!.Text);
+        Assert.Empty(incomplete.Completed);
+    }
+
+    private sealed class CompletionHandler : RunStreamHandler
+    {
+        public List<RunFinishedEvent> Completed { get; } = [];
+
+        protected override ValueTask OnRunCompletedAsync(RunFinishedEvent e, CancellationToken cancellationToken)
+        {
+            Completed.Add(e);
+            return ValueTask.CompletedTask;
+        }
+    }
+
     /// <summary>Records every event, and which specific method received it.</summary>
     private sealed class RecordingHandler : RunStreamHandler
     {
@@ -289,7 +317,7 @@ public sealed class StreamedRunOutcomeTests
 
         protected override ValueTask OnMessageCompletedAsync(MessageCompletedEvent e, CancellationToken cancellationToken) => Saw(RunStreamEventKind.MessageCompleted);
 
-        protected override ValueTask OnToolCallStartedAsync(ToolCallStartedEvent e, CancellationToken cancellationToken) => Saw(RunStreamEventKind.ToolCallStarted);
+        protected override ValueTask OnToolCallCreatedAsync(ToolCallStartedEvent e, CancellationToken cancellationToken) => Saw(RunStreamEventKind.ToolCallStarted);
 
         protected override ValueTask OnToolCallArgumentsDeltaAsync(ToolCallArgumentsDeltaEvent e, CancellationToken cancellationToken) => Saw(RunStreamEventKind.ToolCallArgumentsDelta);
 
