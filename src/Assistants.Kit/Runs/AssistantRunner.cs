@@ -97,11 +97,8 @@ public sealed class AssistantRunner
         var turn = await _engine.EnterConversationAsync(conversationKey, cancellationToken).ConfigureAwait(false);
         await using var turnDisposal = turn.ConfigureAwait(false);
         ThrowIfAwaitingApproval(conversationKey, await _engine.ResumePendingAsync(conversationKey, cancellationToken).ConfigureAwait(false));
-        var events = _engine.Protocol == AssistantsProtocol.Responses
-            ? _engine.StreamResponsesAsync(conversationKey, message, options, cancellationToken)
-            : _engine.StreamAsync(conversationKey, message, options, cancellationToken);
         RunResult? result = null;
-        await foreach (var streamEvent in events.ConfigureAwait(false))
+        await foreach (var streamEvent in _engine.StreamAsync(conversationKey, message, options, cancellationToken).ConfigureAwait(false))
         {
             result = (streamEvent as RunFinishedEvent)?.Result ?? result;
             yield return streamEvent;

@@ -648,8 +648,8 @@ public sealed class ProtocolScenarioTests
     }
 
     [Theory]
-    [MemberData(nameof(Protocols))]
-    public async Task Failed_AfterAToolRound_RerunPolicyRunsAgainInTheSameConversation(AssistantsProtocol protocol)
+    [MemberData(nameof(ProtocolsPolledAndStreamed))]
+    public async Task Failed_AfterAToolRound_RerunPolicyRunsAgainInTheSameConversation(AssistantsProtocol protocol, bool streamed)
     {
         await using var k = await ProtocolKit.StartAsync(protocol, configure: o =>
         {
@@ -659,7 +659,26 @@ public sealed class ProtocolScenarioTests
         k.Script.OnRun(1).CallTools(("get_weather", ParisArguments)).Fail("server_error", "Oops.");
         k.Script.OnRun(2).Reply(ctx => $"Retried with {ctx.ToolCalls.Count} new calls.");
 
-        var result = await k.Runner.RunAsync("rerun", WeatherQuestion);
+        RunResult result;
+        if (streamed)
+        {
+            // One stream from the first run to the re-run's end: one finish, the reply's text once, every step reported once.
+            var events = await CollectAsync(k.Runner.StreamAsync("rerun", WeatherQuestion));
+            var finished = Assert.Single(events.OfType<RunFinishedEvent>());
+            Assert.Same(finished, events[^1]);
+            result = finished.Result!;
+            Assert.Equal(result.Text, string.Concat(events.OfType<TextDeltaEvent>().Select(e => e.Text)));
+            Assert.Equal(RunStatus.Failed, events.OfType<RunStatusChangedEvent>().First(e => e.Status.IsTerminal()).Status);
+            Assert.Equal(RunStatus.Completed, events.OfType<RunStatusChangedEvent>().Last().Status);
+            var reported = events.OfType<RunStepCompletedEvent>().Select(e => e.Step.StepId).ToList();
+            Assert.Equal(reported.Distinct(), reported);
+            Assert.Subset(reported.ToHashSet(), result.Steps.Select(s => s.StepId).ToHashSet());
+            Assert.Equal(result.ToolCalls.Single().ToolCallId, Assert.Single(events.OfType<ToolCallCompletedEvent>()).ToolCallId);
+        }
+        else
+        {
+            result = await k.Runner.RunAsync("rerun", WeatherQuestion);
+        }
 
         Assert.Equal(RunStatus.Completed, result.Status);
         Assert.Equal("Retried with 0 new calls.", result.Text);
@@ -677,6 +696,39 @@ public sealed class ProtocolScenarioTests
         {
             Assert.Equal(1, k.Requests.Count("POST", "/threads/*/messages"));
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(Protocols))]
+    public async Task Streamed_ReRunThatCallsTools_IsFollowedToItsEnd_ReportingWhatThePollingSaw(AssistantsProtocol protocol)
+    {
+        await using var k = await ProtocolKit.StartAsync(protocol, configure: o =>
+        {
+            o.FailedRunRetry.MaxAttempts = 1;
+            o.FailedRunRetry.Delay = TimeSpan.Zero;
+        });
+        k.Script.OnRun(1).Fail("server_error", "Oops.");
+        k.Script.OnRun(2).CallTools(("get_weather", ParisArguments)).Reply(WeatherReply);
+
+        var events = await CollectAsync(k.Runner.StreamAsync("rerun-tools", WeatherQuestion));
+
+        // The re-run is followed by polling: its tool call, its reply and its steps are reported from what the polls read.
+        var finished = Assert.Single(events.OfType<RunFinishedEvent>());
+        Assert.Same(finished, events[^1]);
+        var result = finished.Result!;
+        Assert.Equal(RunStatus.Completed, result.Status);
+        Assert.Equal(WeatherReply, result.Text);
+        Assert.Equal(WeatherReply, string.Concat(events.OfType<TextDeltaEvent>().Select(e => e.Text)));
+        var call = Assert.Single(result.ToolCalls);
+        var started = Assert.Single(events.OfType<ToolCallStartedEvent>());
+        Assert.Equal((call.ToolCallId, "get_weather"), (started.ToolCallId, started.Name));
+        Assert.Equal(ParisArguments, string.Concat(events.OfType<ToolCallArgumentsDeltaEvent>().Where(e => e.ToolCallId == call.ToolCallId).Select(e => e.Delta)));
+        Assert.Equal(ScenarioTools.ParisOutput, Assert.Single(events.OfType<ToolCallCompletedEvent>()).Record!.Output);
+        var reported = events.OfType<RunStepCompletedEvent>().Select(e => e.Step.StepId).ToList();
+        Assert.Equal(reported.Distinct(), reported);
+        Assert.Subset(reported.ToHashSet(), result.Steps.Select(s => s.StepId).ToHashSet());
+        Assert.Equal(k.IsResponses ? 3 : 2, result.Steps.Count); // Responses: the failed response, the tool round's, the reply's
+        Assert.Equal(RunStatus.Completed, events.OfType<RunStatusChangedEvent>().Last().Status);
     }
 
     [Theory]

@@ -33,7 +33,7 @@ public sealed class ResponsesRecordedShapeTests
         Assert.Equal("gpt-4o-mini-2024-07-18", first.Model);
         Assert.Equal(Conversation, first.ThreadId);
         Assert.Empty(first.Messages!);
-        Assert.Equal(RunStepType.ToolCalls, RunEngine.StepOf(first).Type);
+        Assert.Equal(RunStepType.ToolCalls, ResponsesProtocolBackend.StepOf(first).Type);
 
         var second = ResponsesProtocolBackend.ToSnapshot(ResponseBody(entries[1]), Conversation, null);
         Assert.Equal(RunStatus.Completed, second.Status);
@@ -86,7 +86,7 @@ public sealed class ResponsesRecordedShapeTests
         var snapshot = ResponsesProtocolBackend.ToSnapshot(response, Conversation, null);
 
         Assert.Equal(new TokenUsage(12724, 698, CachedInputTokens: 4352, ReasoningTokens: 532), snapshot.Usage);
-        Assert.Equal(snapshot.Usage, RunEngine.StepOf(snapshot).Usage);
+        Assert.Equal(snapshot.Usage, ResponsesProtocolBackend.StepOf(snapshot).Usage);
     }
 
     [Fact]
@@ -103,7 +103,7 @@ public sealed class ResponsesRecordedShapeTests
         Assert.Null(created.CompletedAt);
         Assert.Equal(RunStatus.Cancelled, cancelled.Status);
         Assert.Empty(cancelled.RequiredToolCalls);
-        Assert.Equal(RunStepState.Cancelled, RunEngine.StepOf(cancelled).Status);
+        Assert.Equal(RunStepState.Cancelled, ResponsesProtocolBackend.StepOf(cancelled).Status);
     }
 
     [Fact]
@@ -128,7 +128,7 @@ public sealed class ResponsesRecordedShapeTests
         var mapper = new ResponsesStreamMapper(Conversation);
         mapper.BeginResponse();
 
-        var events = Events("responses_StreamingResponses.create.sse").SelectMany(mapper.Map).ToList();
+        var events = Events("responses_StreamingResponses.create.sse").SelectMany(e => Mapped(mapper, e)).ToList();
 
         // The recorded response was created "in_progress": no Queued line.
         Assert.Equal(
@@ -154,7 +154,7 @@ public sealed class ResponsesRecordedShapeTests
         var mapper = new ResponsesStreamMapper(Conversation);
         mapper.BeginResponse();
 
-        var events = Events("responses_CanStreamBackgroundResponses.create_background.sse").SelectMany(mapper.Map).ToList();
+        var events = Events("responses_CanStreamBackgroundResponses.create_background.sse").SelectMany(e => Mapped(mapper, e)).ToList();
 
         Assert.Equal(BackgroundSnapshot, RecordedStreamReplayTests.Snapshot(events));
         AssertEveryEvent(events, "resp_0a5004ef5dc3564c0069845a9c82c481938b9b7c975a6f56b1");
@@ -168,7 +168,7 @@ public sealed class ResponsesRecordedShapeTests
         var mapper = new ResponsesStreamMapper(Conversation);
         mapper.BeginResponse();
 
-        var events = Events("responses_FunctionCallStreamingWorks.create.sse").SelectMany(mapper.Map).ToList();
+        var events = Events("responses_FunctionCallStreamingWorks.create.sse").SelectMany(e => Mapped(mapper, e)).ToList();
 
         Assert.Equal(
             """
@@ -211,11 +211,11 @@ public sealed class ResponsesRecordedShapeTests
         // The recorded session read two events (sequence 0 and 1), then resumed with starting_after=1.
         var mapper = new ResponsesStreamMapper(Conversation);
         mapper.BeginResponse();
-        var events = created.Take(2).SelectMany(mapper.Map).ToList();
+        var events = created.Take(2).SelectMany(e => Mapped(mapper, e)).ToList();
         Assert.False(mapper.Finished);
         Assert.Equal(1, mapper.LastSequence);
         Assert.Equal(RunStatus.Queued, mapper.Snapshot!.Status);
-        events.AddRange(resumed.SelectMany(mapper.Map));
+        events.AddRange(resumed.SelectMany(e => Mapped(mapper, e)));
 
         // Cut after sequence 1 and resumed: the same exact sequence as the uncut stream, nothing repeated or lost.
         Assert.Equal(BackgroundSnapshot, RecordedStreamReplayTests.Snapshot(events));
@@ -229,7 +229,7 @@ public sealed class ResponsesRecordedShapeTests
         Assert.Equal([RunStatus.Queued, RunStatus.InProgress, RunStatus.Completed], events.OfType<RunStatusChangedEvent>().Select(e => e.Status));
 
         // Events seen again (a resume that overlaps) are ignored.
-        Assert.Empty(created.SelectMany(mapper.Map));
+        Assert.Empty(created.SelectMany(e => Mapped(mapper, e)));
     }
 
     [Fact]
@@ -275,5 +275,13 @@ public sealed class ResponsesRecordedShapeTests
         {
             yield return JsonNode.Parse(item.Data)!.AsObject();
         }
+    }
+
+    /// <summary>The kit events one stream event maps to.</summary>
+    private static List<RunStreamEvent> Mapped(ResponsesStreamMapper mapper, JsonObject streamEvent)
+    {
+        var events = new List<RunStreamEvent>();
+        mapper.Map(streamEvent, events);
+        return events;
     }
 }

@@ -161,6 +161,8 @@ internal sealed class AssistantsProtocolBackend : IProtocolBackend
     public Task<RunSnapshot?> FindRunByOperationAsync(string threadId, string operationId, CancellationToken cancellationToken) =>
         FindRunAsync(threadId, operationId, cancellationToken);
 
+    public IRunStream CreateRunStream(RunRequest request) => new AssistantsRunStream(this, request);
+
     /// <summary>Creates a run with the streaming create: the updates arrive as the official client parses them.</summary>
     public Task<AsyncStreamingResult<StreamingUpdate>> CreateRunStreamAsync(RunRequest request, CancellationToken cancellationToken) =>
         Client.CreateRunStreamingAsync(request.ThreadId, request.AssistantId, ToRunOptions(request), cancellationToken);

@@ -58,7 +58,7 @@ internal sealed record RunRequest(
     IReadOnlyDictionary<string, string> Metadata);
 
 /// <summary>
-/// The protocol seam: everything the run engine needs from the wire. The Assistants protocol implements it over
+/// The protocol seam: everything the run engine needs from the wire, polled and streamed (<see cref="CreateRunStream"/>). The Assistants protocol implements it over
 /// <c>AssistantClient</c>; the Responses protocol over <c>ResponsesClient</c> + <c>ConversationClient</c>.
 /// Writes that may have landed are reconciled inside the implementation, never re-sent blindly.
 /// </summary>
@@ -111,6 +111,12 @@ internal interface IProtocolBackend
     Task<RunSnapshot> CreateRunAsync(RunRequest request, CancellationToken cancellationToken);
 
     Task<RunSnapshot> GetRunAsync(string threadId, string runId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Gets the streamed half of the seam for one run of <paramref name="request"/>: it opens the run's stream segments
+    /// (creation, each tool-output submission) and maps the protocol's updates to the kit's events. Nothing is sent yet.
+    /// </summary>
+    IRunStream CreateRunStream(RunRequest request);
 
     /// <summary>Submits every output of one <c>requires_action</c> at once (reconciled by re-reading the run).</summary>
     Task<RunSnapshot> SubmitToolOutputsAsync(string threadId, string runId, IReadOnlyList<KeyValuePair<string, string>> outputs, CancellationToken cancellationToken);

@@ -48,10 +48,7 @@ internal sealed partial class RunEngine
         var turn = await EnterConversationAsync(key, cancellationToken).ConfigureAwait(false);
         await using var turnDisposal = turn.ConfigureAwait(false);
         var operation = await Translate(() => PrepareDecisionAsync(approvalId, key, callId, approve, reason, runOptions, cancellationToken)).ConfigureAwait(false);
-        var events = _backend.Protocol == AssistantsProtocol.Responses
-            ? ContinueResponsesStreamAsync(operation, cancellationToken)
-            : ContinueStreamAsync(operation, cancellationToken);
-        await foreach (var streamEvent in events.ConfigureAwait(false))
+        await foreach (var streamEvent in ContinueStreamAsync(operation, cancellationToken).ConfigureAwait(false))
         {
             yield return streamEvent;
         }

@@ -1,21 +1,23 @@
 using System.ClientModel;
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
-using System.Text.RegularExpressions;
+using Assistants.Kit.Accounting.Internal;
 using Assistants.Kit.Protocols.Internal;
-using Assistants.Kit.Streaming.Internal;
-using Assistants.Kit.Tools.Internal;
 using Microsoft.Extensions.DependencyInjection;
-using OpenAI.Assistants;
 
 namespace Assistants.Kit.Runs.Internal;
 
-/// <summary>The streamed path of the engine (Assistants protocol).</summary>
+/// <summary>
+/// The streamed path of the engine: one loop, for every protocol, over the protocol seam's run stream
+/// (<see cref="IProtocolBackend.CreateRunStream"/>), which opens the stream's segments and maps the wire's updates.
+/// </summary>
 internal sealed partial class RunEngine
 {
     /// <summary>
-    /// Streams a run as kit events. Tool calls inside the stream are executed and submitted with the streaming submit,
-    /// and the new stream continues the same sequence. A stream that breaks (a dropped connection, an <c>error</c>
-    /// event) is never answered with a second run: the kit follows the same run by polling, fetches what it missed and
+    /// Streams a run as kit events. Tool calls inside the stream are executed and their outputs submitted with the
+    /// streaming submit (Responses: in the run's next response, streamed), and the new segment continues the same
+    /// sequence. A stream that breaks is never answered with a second run: the Responses protocol resumes it after the
+    /// last event seen; on the Assistants protocol the kit follows the same run by polling, fetches what it missed and
     /// finishes the sequence — the text before the cut plus the text after it is exactly the final text, and there is
     /// exactly one <see cref="RunFinishedEvent"/>. The OpenAI client's exceptions surface as the kit's.
     /// </summary>
@@ -29,7 +31,7 @@ internal sealed partial class RunEngine
     public IAsyncEnumerable<RunStreamEvent> ContinueStreamAsync(RunOperation continued, CancellationToken cancellationToken) =>
         TranslateStreamAsync(StreamCoreAsync(_ => Task.FromResult(continued.Context), continued, cancellationToken));
 
-    /// <summary>The OpenAI client's exceptions, raised while the stream is read, surface as the kit's.</summary>
+    /// <summary>The OpenAI client's exceptions, raised while the stream is opened or read, surface as the kit's.</summary>
     private async IAsyncEnumerable<RunStreamEvent> TranslateStreamAsync(IAsyncEnumerable<RunStreamEvent> source)
     {
         var events = source.GetAsyncEnumerator(CancellationToken.None);
@@ -48,7 +50,7 @@ internal sealed partial class RunEngine
                 {
                     throw ServerErrors.Translate(ex, _options.ApiKey);
                 }
-                catch (HttpRequestException ex)
+                catch (Exception ex) when (ex is HttpRequestException or IOException or Polly.Timeout.TimeoutRejectedException)
                 {
                     throw ServerErrors.Transport(ex, _options.ApiKey);
                 }
@@ -62,171 +64,167 @@ internal sealed partial class RunEngine
         Func<CancellationToken, Task<RunContext>> prepare, RunOperation? continued, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var context = await prepare(cancellationToken).ConfigureAwait(false);
-        var mapper = new StreamingUpdateMapper(context.ThreadId);
-        var mapped = new List<RunStreamEvent>(4);
+        var stream = _backend.CreateRunStream(BuildRunRequest(context, context.Assistant!));
+        await using var streamDisposal = stream.ConfigureAwait(false);
         var scope = _scopes.CreateAsyncScope();
         await using var scopeDisposal = scope.ConfigureAwait(false);
+        var events = new List<RunStreamEvent>(4);
         RunOperation? operation = continued;
         var finished = false;
 
-        // Whether the kit followed the run other than by one unbroken stream: then the messages and steps are read from
-        // the server. A continued run is one: what happened before the pause was not in this stream.
+        // Whether the kit followed the run other than by one unbroken stream: then what the stream missed (messages,
+        // steps) is read from the server. A continued run is one: what happened before the pause was not in this stream.
         var recovered = continued is not null;
-        var previousActivity = System.Diagnostics.Activity.Current;
-        System.Diagnostics.Activity.Current = context.Activity ?? previousActivity;
+
+        // Whether a segment is open to read; the requires_action round to run next, and whether its outputs open a new
+        // segment (not once the run is followed by polling).
+        var segmentOpen = false;
+        var round = continued?.Snapshot;
+        var streamRound = true;
+        var previousActivity = Activity.Current;
+        Activity.Current = context.Activity ?? previousActivity;
         try
         {
-            AsyncStreamingResult<StreamingUpdate>? stream = null;
-            Exception? openError = null;
             if (continued is not null)
             {
                 // After a decision: the round's outputs come from the journal (calls still undecided keep it paused).
-                var run = continued.Snapshot;
-                mapper.Follow(run);
-                mapper.BeginSubmitStream();
-                var records = await ExecuteToolRoundAsync(continued, run, scope.ServiceProvider, cancellationToken).ConfigureAwait(false);
-                if (records is null && context.AwaitingApprovals.Count > 0)
-                {
-                    var stillPaused = AwaitingResult(context, run);
-                    continued.Value = stillPaused;
-                    finished = true;
-                    foreach (var e in FinishedBeforePause(context, run, stillPaused))
-                    {
-                        yield return e;
-                    }
-
-                    yield return new RunFinishedEvent(run.ThreadId, run.Id, RunStatus.RequiresAction, stillPaused, null, null);
-                    yield break;
-                }
-
-                if (records is not null)
-                {
-                    foreach (var record in records)
-                    {
-                        yield return Completed(context, run, record);
-                    }
-
-                    (stream, var reconciled) = await OpenSubmitStreamAsync(run, records, cancellationToken).ConfigureAwait(false);
-                    if (reconciled is not null)
-                    {
-                        continued.Snapshot = reconciled;
-                        foreach (var e in Progress(mapper, reconciled))
-                        {
-                            yield return e;
-                        }
-                    }
-                }
+                stream.Follow(continued.Snapshot);
             }
             else
             {
-                (stream, openError) = await OpenRunStreamAsync(context, journal: true, cancellationToken).ConfigureAwait(false);
-                if (openError is not null)
+                // Journaled first, so a crash finds the run by its operation ID.
+                await UpdateBindingAsync(context.ConversationKey, b => b with
                 {
-                    // Nothing was read: the run may or may not exist. Find it by the operation ID; never create it twice.
-                    var found = await RecoverRunAsync(context, openError, cancellationToken).ConfigureAwait(false);
-                    if (found is null)
+                    Journal = b.Journal is { } j ? j with { Phase = RunJournalPhase.CreatingRun, RunOperationId = context.RunOperationId } : null,
+                }, cancellationToken).ConfigureAwait(false);
+                if (await stream.OpenAsync(cancellationToken).ConfigureAwait(false) is { } found)
+                {
+                    // The creation failed in a way that may have landed, and it had: follow that run (never a second one).
+                    operation = await AdoptAsync(context, found, cancellationToken).ConfigureAwait(false);
+                    recovered = true;
+                    foreach (var e in Progress(stream, found))
                     {
-                        (stream, openError) = await OpenRunStreamAsync(context, journal: false, cancellationToken).ConfigureAwait(false);
-                        if (openError is not null)
-                        {
-                            throw Translated(openError);
-                        }
+                        yield return e;
                     }
-                    else
-                    {
-                        operation = await AdoptAsync(context, found, cancellationToken).ConfigureAwait(false);
-                        recovered = true;
-                        foreach (var e in Progress(mapper, found))
-                        {
-                            yield return e;
-                        }
-                    }
+                }
+                else
+                {
+                    segmentOpen = true;
                 }
             }
 
             while (true)
             {
-                var broken = false;
-                var streamed = stream is not null;
-                if (stream is not null)
+                if (round is not null)
                 {
-                    await using (((IAsyncDisposable)stream).ConfigureAwait(false))
+                    var run = round;
+                    round = null;
+                    var records = await ExecuteToolRoundAsync(operation!, run, scope.ServiceProvider, cancellationToken).ConfigureAwait(false);
+                    if (records is null && context.AwaitingApprovals.Count > 0)
                     {
-                        var updates = stream.WithCancellation(cancellationToken).ConfigureAwait(false).GetAsyncEnumerator();
-                        try
+                        // Paused for a person's decision: the stream ends here; ApproveAsync/RejectAsync continue the run.
+                        var paused = AwaitingResult(context, run);
+                        operation!.Value = paused;
+                        finished = true;
+                        foreach (var e in FinishedBeforePause(context, run, paused))
                         {
-                            while (true)
-                            {
-                                StreamingUpdate? update = null;
-                                Exception? failure = null;
-                                try
-                                {
-                                    if (!await updates.MoveNextAsync())
-                                    {
-                                        break;
-                                    }
-
-                                    update = updates.Current;
-                                }
-                                catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-                                {
-                                    failure = ex;
-                                }
-
-                                if (failure is not null)
-                                {
-                                    // A dropped connection (an I/O exception) or an error event (a ClientResultException):
-                                    // either way this enumerator is finished; the run, if it exists, goes on.
-                                    broken = true;
-                                    if (failure is ClientResultException sseError && ParseStreamError(sseError) is { } parsed)
-                                    {
-                                        yield return new RunErrorEvent(context.ThreadId, mapper.RunId, parsed.Code, parsed.Message);
-                                    }
-
-                                    break;
-                                }
-
-                                var wasUnknown = mapper.RunId is null;
-                                mapper.Map(update!, mapped);
-                                foreach (var e in mapped)
-                                {
-                                    yield return e;
-                                }
-
-                                mapped.Clear();
-
-                                if (wasUnknown && mapper.LastRun is { } first)
-                                {
-                                    operation = await AdoptAsync(context, first, cancellationToken).ConfigureAwait(false);
-                                }
-
-                                if (operation is not null && mapper.LastRun is { } latest)
-                                {
-                                    operation.Snapshot = latest;
-                                }
-
-                                if (update is RunStepUpdate && context.Accounting is { HasBudgets: true } session && context.StopReason is null && operation is not null)
-                                {
-                                    foreach (var step in mapper.Steps)
-                                    {
-                                        if (await session.RecordStepAsync(step, cancellationToken).ConfigureAwait(false) == Accounting.Internal.StepBudgetDecision.StopAtNextBoundary)
-                                        {
-                                            await StopRunAsync(operation, "budget exceeded").ConfigureAwait(false);
-                                            break;
-                                        }
-                                    }
-                                }
-                            }
+                            yield return e;
                         }
-                        finally
-                        {
-                            await updates.DisposeAsync();
-                        }
+
+                        yield return new RunFinishedEvent(run.ThreadId, run.Id, RunStatus.RequiresAction, paused, null, null);
+                        yield break;
                     }
 
-                    stream = null;
+                    // No records and no approvals: stopped by the kit (loop guard, budget); the run is followed to its end.
+                    if (records is not null)
+                    {
+                        foreach (var record in records)
+                        {
+                            yield return Completed(context, run, record);
+                        }
+
+                        if (_backend.ToolOutputsContinueInNewRun)
+                        {
+                            // Responses: the finished response is a step of the run; its usage and messages add to the run's.
+                            context.EarlierUsage = Sum(context.EarlierUsage, run.Usage);
+                            context.ResponseSteps.Add(ResponsesProtocolBackend.StepOf(run));
+                            context.ResponseMessages.AddRange(run.Messages ?? []);
+                        }
+
+                        if (!streamRound)
+                        {
+                            var next = await _backend.SubmitToolOutputsAsync(run, Outputs(records), cancellationToken).ConfigureAwait(false);
+                            operation!.Snapshot = next;
+                            if (next.Id != run.Id)
+                            {
+                                await OnNextResponseAsync(context, next, cancellationToken).ConfigureAwait(false);
+                            }
+
+                            foreach (var e in Progress(stream, next))
+                            {
+                                yield return e;
+                            }
+                        }
+                        else if (await stream.SubmitToolOutputsAsync(run, Outputs(records), cancellationToken).ConfigureAwait(false) is { } reconciled)
+                        {
+                            // The submit failed in a way that may have landed: the run as the server has it, followed by polling.
+                            recovered = true;
+                            operation!.Snapshot = reconciled;
+                            foreach (var e in Progress(stream, reconciled))
+                            {
+                                yield return e;
+                            }
+                        }
+                        else
+                        {
+                            segmentOpen = true;
+                        }
+                    }
                 }
 
+                var streamed = segmentOpen;
+                while (segmentOpen)
+                {
+                    segmentOpen = await stream.ReadAsync(events).ConfigureAwait(false);
+                    var stepFinished = false;
+                    foreach (var e in events)
+                    {
+                        stepFinished |= e is RunStepCompletedEvent;
+                        yield return e;
+                    }
+
+                    events.Clear();
+                    if (stream.Run is { } latest)
+                    {
+                        if (operation is null)
+                        {
+                            operation = await AdoptAsync(context, latest, cancellationToken).ConfigureAwait(false);
+                        }
+                        else if (latest.Id != operation.Snapshot.Id)
+                        {
+                            // Responses: the outputs went in a new response; the binding names it, so a cancel reaches it.
+                            await OnNextResponseAsync(context, latest, cancellationToken).ConfigureAwait(false);
+                        }
+
+                        operation.Snapshot = latest;
+                    }
+
+                    if (stepFinished && operation is not null && !operation.Snapshot.Status.IsTerminal()
+                        && context.StopReason is null && context.Accounting is { HasBudgets: true } session)
+                    {
+                        // A step finished while the run goes on: a budget may stop it at this boundary.
+                        foreach (var step in stream.Steps)
+                        {
+                            if (await session.RecordStepAsync(step, cancellationToken).ConfigureAwait(false) == StepBudgetDecision.StopAtNextBoundary)
+                            {
+                                await StopRunAsync(operation, "budget exceeded").ConfigureAwait(false);
+                                break;
+                            }
+                        }
+                    }
+                }
+
+                var broken = streamed && stream.Broken;
                 if (operation is null)
                 {
                     // The stream broke (or ended) before the run was announced: find it by its operation ID.
@@ -234,67 +232,30 @@ internal sealed partial class RunEngine
                         ?? throw new AssistantsServerException(0, null, "The run stream broke before the run was created, and no run carrying the kit's operation ID exists.");
                     operation = await AdoptAsync(context, found, cancellationToken).ConfigureAwait(false);
                     broken = true;
-                    foreach (var e in Progress(mapper, found))
+                    foreach (var e in Progress(stream, found))
                     {
                         yield return e;
                     }
                 }
 
-                var run = operation.Snapshot;
-                if (streamed && !broken && run.Status == RunStatus.RequiresAction && mapper.RequiredCalls.Count > 0 && context.StopReason is null)
+                var current = operation.Snapshot;
+                if (streamed && !broken && current.Status == RunStatus.RequiresAction && current.RequiredToolCalls.Count > 0 && context.StopReason is null)
                 {
-                    // The stream ended on requires_action (one update per call): run them all, submit once, stream on.
-                    var stepRun = run with { RequiredToolCalls = [.. mapper.RequiredCalls] };
-                    mapper.BeginSubmitStream();
-                    var records = await ExecuteToolRoundAsync(operation, stepRun, scope.ServiceProvider, cancellationToken).ConfigureAwait(false);
-                    if (records is null && context.AwaitingApprovals.Count > 0)
-                    {
-                        // Paused for a person's decision: the stream ends here; ApproveAsync/RejectAsync continue the run.
-                        var paused = AwaitingResult(context, stepRun);
-                        operation.Value = paused;
-                        finished = true;
-                        foreach (var e in FinishedBeforePause(context, stepRun, paused))
-                        {
-                            yield return e;
-                        }
-
-                        yield return new RunFinishedEvent(stepRun.ThreadId, stepRun.Id, RunStatus.RequiresAction, paused, null, null);
-                        yield break;
-                    }
-
-                    if (records is null)
-                    {
-                        continue; // stopped by the kit: follow the run by polling until it is cancelled
-                    }
-
-                    foreach (var record in records)
-                    {
-                        yield return Completed(context, run, record);
-                    }
-
-                    (stream, var reconciled) = await OpenSubmitStreamAsync(run, records, cancellationToken).ConfigureAwait(false);
-                    if (reconciled is not null)
-                    {
-                        recovered = true;
-                        operation.Snapshot = reconciled;
-                        foreach (var e in Progress(mapper, reconciled))
-                        {
-                            yield return e;
-                        }
-                    }
-
+                    // The segment ended on requires_action: run the round's calls, submit once, stream on.
+                    round = current;
                     continue;
                 }
 
-                if (broken || !run.Status.IsTerminal())
+                if (broken || !current.Status.IsTerminal())
                 {
                     // Follow the run by polling: a cut stream, a stream that ended early, a stop by the kit.
                     recovered = true;
+                    streamRound = false;
                     var statuses = new List<RunSnapshot>();
                     var settled = await PollUntilSettledAsync(operation, cancellationToken, statuses.Add).ConfigureAwait(false);
                     foreach (var s in statuses)
                     {
-                        foreach (var e in Progress(mapper, s))
+                        foreach (var e in Progress(stream, s))
                         {
                             yield return e;
                         }
@@ -302,44 +263,20 @@ internal sealed partial class RunEngine
 
                     if (settled.Status == RunStatus.RequiresAction && context.StopReason is null)
                     {
-                        mapper.BeginSubmitStream();
+                        foreach (var e in ResponseStep(stream, settled))
+                        {
+                            yield return e;
+                        }
+
                         for (var i = 0; i < settled.RequiredToolCalls.Count; i++)
                         {
-                            foreach (var e in mapper.CatchUp(settled.RequiredToolCalls[i], i))
+                            foreach (var e in stream.CatchUp(settled.RequiredToolCalls[i], i))
                             {
                                 yield return e;
                             }
                         }
 
-                        var records = await ExecuteToolRoundAsync(operation, settled, scope.ServiceProvider, cancellationToken).ConfigureAwait(false);
-                        if (records is null && context.AwaitingApprovals.Count > 0)
-                        {
-                            var paused = AwaitingResult(context, settled);
-                            operation.Value = paused;
-                            finished = true;
-                            foreach (var e in FinishedBeforePause(context, settled, paused))
-                            {
-                                yield return e;
-                            }
-
-                            yield return new RunFinishedEvent(settled.ThreadId, settled.Id, RunStatus.RequiresAction, paused, null, null);
-                            yield break;
-                        }
-
-                        if (records is not null)
-                        {
-                            foreach (var record in records)
-                            {
-                                yield return Completed(context, settled, record);
-                            }
-
-                            operation.Snapshot = await _backend.SubmitToolOutputsAsync(settled.ThreadId, settled.Id, Outputs(records), cancellationToken).ConfigureAwait(false);
-                            foreach (var e in Progress(mapper, operation.Snapshot))
-                            {
-                                yield return e;
-                            }
-                        }
-
+                        round = settled;
                         continue;
                     }
                 }
@@ -349,7 +286,8 @@ internal sealed partial class RunEngine
                 {
                     // A new run: followed by polling, its own statuses and steps.
                     recovered = true;
-                    foreach (var e in Progress(mapper, operation.Snapshot))
+                    streamRound = false;
+                    foreach (var e in ResponseStep(stream, final).Concat(Progress(stream, operation.Snapshot)))
                     {
                         yield return e;
                     }
@@ -361,39 +299,56 @@ internal sealed partial class RunEngine
             }
 
             // Catch up on what the stream did not deliver (after a cut), then finish: the terminal status, the finish. A
-            // stream that never broke delivered every message completed: no request.
+            // stream that never broke delivered every message completed: no request. A protocol whose run carries its
+            // messages (Responses) needs no request either.
             var last = operation.Snapshot;
-            var messages = last.Status == RunStatus.Failed
+            var own = last.Status == RunStatus.Failed
                 ? []
-                : !recovered && mapper.AllMessagesCompleted
-                    ? mapper.CompletedMessages
-                    : await _backend.GetRunMessagesAsync(last.ThreadId, last.Id, context.UserMessageId, cancellationToken).ConfigureAwait(false);
-            foreach (var m in messages)
+                : last.Messages
+                    ?? (!recovered && stream.AllMessagesCompleted
+                        ? stream.CompletedMessages
+                        : await _backend.GetRunMessagesAsync(last.ThreadId, last.Id, context.UserMessageId, cancellationToken).ConfigureAwait(false));
+            foreach (var m in own)
             {
-                foreach (var e in mapper.CatchUp(m))
+                foreach (var e in stream.CatchUp(m))
                 {
                     yield return e;
                 }
             }
 
-            if (_options.RunStepLog && (recovered || mapper.Steps.Count == 0))
+            IReadOnlyList<RunStepRecord> steps;
+            if (_backend.ToolOutputsContinueInNewRun)
             {
-                var steps = await _backend.GetRunStepsAsync(last.ThreadId, last.Id, cancellationToken).ConfigureAwait(false);
-                foreach (var step in steps)
+                // Responses: one step per response of the run.
+                foreach (var e in ResponseStep(stream, last))
                 {
-                    foreach (var e in mapper.OnPolledStep(step))
+                    yield return e;
+                }
+
+                steps = [.. context.ResponseSteps, ResponsesProtocolBackend.StepOf(last)];
+            }
+            else
+            {
+                if (_options.RunStepLog && (recovered || stream.Steps.Count == 0))
+                {
+                    foreach (var step in await _backend.GetRunStepsAsync(last.ThreadId, last.Id, cancellationToken).ConfigureAwait(false))
                     {
-                        yield return e;
+                        foreach (var e in stream.OnPolledStep(step))
+                        {
+                            yield return e;
+                        }
                     }
                 }
+
+                steps = stream.Steps;
             }
 
-            foreach (var e in mapper.OnPolledStatus(last))
+            foreach (var e in stream.OnPolledStatus(last))
             {
                 yield return e;
             }
 
-            var result = await CompleteRunAsync(context, last, messages, mapper.Steps, cancellationToken).ConfigureAwait(false);
+            var result = await CompleteRunAsync(context, last, [.. context.ResponseMessages, .. own], steps, cancellationToken).ConfigureAwait(false);
             operation.Value = result;
             finished = true;
             yield return new RunFinishedEvent(last.ThreadId, last.Id, last.Status, result, last.Status == RunStatus.Failed ? Failed(context, last).Error : null, Sum(context.EarlierUsage, last.Usage));
@@ -402,6 +357,7 @@ internal sealed partial class RunEngine
         {
             if (!finished && cancellationToken.IsCancellationRequested)
             {
+                context.ErrorType = "cancelled";
                 operation ??= await FindAfterCancellationAsync(context).ConfigureAwait(false);
                 if (operation is not null)
                 {
@@ -415,63 +371,33 @@ internal sealed partial class RunEngine
             }
 
             await DisposeAccountingAsync(context).ConfigureAwait(false);
-            System.Diagnostics.Activity.Current = previousActivity;
+            Activity.Current = previousActivity;
         }
     }
-
-    /// <summary>
-    /// Submits a round's outputs with the streaming submit. When the request failed in a way that may have landed, the
-    /// run is reconciled instead (the outputs submitted once, never twice): no stream, and the run as the server has it
-    /// now, to be followed by polling.
-    /// </summary>
-    private async Task<(AsyncStreamingResult<StreamingUpdate>? Stream, RunSnapshot? Reconciled)> OpenSubmitStreamAsync(
-        RunSnapshot run, IReadOnlyList<ToolCallRecord> records, CancellationToken cancellationToken)
-    {
-        var (stream, error) = await TryOpenAsync(ct => Assistants.SubmitToolOutputsStreamAsync(run.ThreadId, run.Id, Outputs(records), ct), cancellationToken).ConfigureAwait(false);
-        if (error is null)
-        {
-            return (stream, null);
-        }
-
-        return WriteReconciler.IsAmbiguous(error, cancellationToken)
-            ? (null, await ReconcileSubmitAsync(run, records, cancellationToken).ConfigureAwait(false))
-            : throw Translated(error);
-    }
-
-    /// <summary>Creates the run with the streaming create (journaled first, so a crash finds it by its operation ID).</summary>
-    private async Task<(AsyncStreamingResult<StreamingUpdate>? Stream, Exception? Error)> OpenRunStreamAsync(RunContext context, bool journal, CancellationToken cancellationToken)
-    {
-        var request = BuildRunRequest(context, context.Assistant!);
-        if (journal)
-        {
-            await UpdateBindingAsync(context.ConversationKey, b => b with
-            {
-                Journal = b.Journal is { } j ? j with { Phase = RunJournalPhase.CreatingRun, RunOperationId = request.OperationId } : null,
-            }, cancellationToken).ConfigureAwait(false);
-        }
-
-        return await TryOpenAsync(
-            ct => Assistants.CreateRunStreamAsync(request, ct),
-            cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>The streamed path speaks the Assistants protocol's own streaming (the Responses one has its own loop).</summary>
-    private AssistantsProtocolBackend Assistants => (AssistantsProtocolBackend)_backend;
 
     /// <summary>
     /// A status seen while following the run other than by its stream. The terminal status is held back until what the
     /// stream missed (the rest of the text, the steps) was emitted, so it comes last, as in a stream.
     /// </summary>
-    private static IEnumerable<RunStreamEvent> Progress(StreamingUpdateMapper mapper, RunSnapshot run)
+    private static IEnumerable<RunStreamEvent> Progress(IRunStream stream, RunSnapshot run)
     {
         if (run.Status.IsTerminal())
         {
-            mapper.Follow(run);
+            stream.Follow(run);
             return [];
         }
 
-        return mapper.OnPolledStatus(run);
+        return stream.OnPolledStatus(run);
     }
+
+    /// <summary>
+    /// Responses: a response seen finished other than at the end of its own stream (followed by polling) is one finished
+    /// step of the run, emitted once. Other protocols read their steps from the server.
+    /// </summary>
+    private IEnumerable<RunStreamEvent> ResponseStep(IRunStream stream, RunSnapshot response) =>
+        _backend.ToolOutputsContinueInNewRun && (response.Status == RunStatus.RequiresAction || response.Status.IsTerminal())
+            ? stream.OnPolledStep(ResponsesProtocolBackend.StepOf(response))
+            : [];
 
     /// <summary>
     /// At a pause for approvals: the round's calls that already finished (those needing no decision, run or journaled),
@@ -490,16 +416,6 @@ internal sealed partial class RunEngine
     {
         await OnRunCreatedAsync(context, context.Assistant!, run, cancellationToken).ConfigureAwait(false);
         return new RunOperation(this, context, run);
-    }
-
-    private async Task<RunSnapshot?> RecoverRunAsync(RunContext context, Exception openError, CancellationToken cancellationToken)
-    {
-        if (!WriteReconciler.IsAmbiguous(openError, cancellationToken))
-        {
-            throw Translated(openError);
-        }
-
-        return await FindRunByOperationAsync(context, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<RunSnapshot?> FindRunByOperationAsync(RunContext context, CancellationToken cancellationToken) =>
@@ -527,60 +443,4 @@ internal sealed partial class RunEngine
             return null;
         }
     }
-
-    /// <summary>
-    /// A streamed submit failed ambiguously: it may have landed. Reads the run and submits again (reconciled) only when
-    /// it still waits for exactly these calls; otherwise the run moved on and is followed from there.
-    /// </summary>
-    private async Task<RunSnapshot> ReconcileSubmitAsync(RunSnapshot run, IReadOnlyList<ToolCallRecord> records, CancellationToken cancellationToken)
-    {
-        var current = await _backend.GetRunAsync(run.ThreadId, run.Id, cancellationToken).ConfigureAwait(false);
-        var submitted = records.Select(r => r.ToolCallId).ToHashSet(StringComparer.Ordinal);
-        var waitingForSame = current.Status == RunStatus.RequiresAction
-            && current.RequiredToolCalls.Select(c => c.ToolCallId).ToHashSet(StringComparer.Ordinal).SetEquals(submitted);
-        return waitingForSame
-            ? await _backend.SubmitToolOutputsAsync(run.ThreadId, run.Id, Outputs(records), cancellationToken).ConfigureAwait(false)
-            : current;
-    }
-
-    private static async Task<(AsyncStreamingResult<StreamingUpdate>? Stream, Exception? Error)> TryOpenAsync(
-        Func<CancellationToken, Task<AsyncStreamingResult<StreamingUpdate>>> open, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return (await open(cancellationToken).ConfigureAwait(false), null);
-        }
-        catch (Exception ex) when (ex is ClientResultException or HttpRequestException or IOException or Polly.Timeout.TimeoutRejectedException
-            || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
-        {
-            return (null, ex);
-        }
-    }
-
-    private Exception Translated(Exception exception) => exception switch
-    {
-        ClientResultException cre => ServerErrors.Translate(cre, _options.ApiKey),
-        _ => ServerErrors.Transport(exception, _options.ApiKey),
-    };
-
-    /// <summary>
-    /// The OpenAI client surfaces an SSE <c>error</c> event as a <c>ClientResultException</c> without a status, whose
-    /// message is <c>Streaming error ({type}: {code})</c>, a blank line, and the server's message. Returns the code and
-    /// the server's message; null when the exception is not a stream error (a transport failure).
-    /// </summary>
-    internal static (string? Code, string Message)? ParseStreamError(ClientResultException exception)
-    {
-        var match = StreamErrorPattern().Match(exception.Message);
-        if (!match.Success)
-        {
-            return exception.Status == 0 ? null : (null, exception.Message);
-        }
-
-        var code = match.Groups["code"].Value.Trim();
-        var text = match.Groups["message"].Value.Trim();
-        return (code is { Length: > 0 } and not "null" ? code : null, text.Length > 0 ? text : exception.Message);
-    }
-
-    [GeneratedRegex(@"^Streaming error \((?<type>[^:)]*):\s*(?<code>[^)]*)\)(?<message>[\s\S]*)$")]
-    private static partial Regex StreamErrorPattern();
 }

@@ -583,7 +583,7 @@ internal sealed partial class RunEngine
                         {
                             // Responses: the finished response is a step of the run; its usage and messages add to the run's.
                             context.EarlierUsage = Sum(context.EarlierUsage, run.Usage);
-                            context.ResponseSteps.Add(StepOf(run));
+                            context.ResponseSteps.Add(ResponsesProtocolBackend.StepOf(run));
                             context.ResponseMessages.AddRange(run.Messages ?? []);
                         }
 
@@ -617,7 +617,7 @@ internal sealed partial class RunEngine
                         ? [.. context.ResponseMessages, .. own]
                         : await _backend.GetRunMessagesAsync(run.ThreadId, run.Id, context.UserMessageId, cancellationToken).ConfigureAwait(false);
                 var steps = _backend.ToolOutputsContinueInNewRun
-                    ? [.. context.ResponseSteps, StepOf(run)]
+                    ? [.. context.ResponseSteps, ResponsesProtocolBackend.StepOf(run)]
                     : _options.RunStepLog
                         ? await _backend.GetRunStepsAsync(run.ThreadId, run.Id, cancellationToken).ConfigureAwait(false)
                         : context.Steps;
@@ -953,23 +953,6 @@ internal sealed partial class RunEngine
         return true;
     }
 
-    /// <summary>A response (Responses protocol) as a step of the kit's run.</summary>
-    internal static RunStepRecord StepOf(RunSnapshot response) => new(
-        response.Id,
-        response.RequiredToolCalls.Count > 0 ? RunStepType.ToolCalls : RunStepType.MessageCreation,
-        response.Status switch
-        {
-            RunStatus.Failed => RunStepState.Failed,
-            RunStatus.Cancelled or RunStatus.Cancelling => RunStepState.Cancelled,
-            RunStatus.Expired => RunStepState.Expired,
-            RunStatus.Queued or RunStatus.InProgress => RunStepState.InProgress,
-            _ => RunStepState.Completed,
-        },
-        [.. response.RequiredToolCalls.Select(c => new RunStepToolCall(c.ToolCallId, RunStepToolCallKind.Function, c.Name))],
-        response.Usage,
-        response.CreatedAt,
-        response.CompletedAt);
-
     private static KeyValuePair<string, string>[] Outputs(IReadOnlyList<ToolCallRecord> records) =>
         [.. records.Select(r => new KeyValuePair<string, string>(r.ToolCallId, r.Output))];
 
@@ -995,7 +978,7 @@ internal sealed partial class RunEngine
 
         // Responses: every response of the run so far is a finished step, with its usage (known before its tools run).
         IReadOnlyList<RunStepRecord> steps = _backend.ToolOutputsContinueInNewRun
-            ? [.. context.ResponseSteps, StepOf(run)]
+            ? [.. context.ResponseSteps, ResponsesProtocolBackend.StepOf(run)]
             : await _backend.GetRunStepsAsync(run.ThreadId, run.Id, cancellationToken).ConfigureAwait(false);
         var stop = false;
         foreach (var step in steps)
@@ -1031,7 +1014,7 @@ internal sealed partial class RunEngine
         {
             // Responses: the failed response is a step of the run; the tool outputs it carried are not in the conversation
             // (a failed response adds nothing), so they are added before the new response.
-            context.ResponseSteps.Add(StepOf(run));
+            context.ResponseSteps.Add(ResponsesProtocolBackend.StepOf(run));
             await _backend.AnswerToolCallsAsync(context.ThreadId, Outputs(context.ToolCalls), cancellationToken).ConfigureAwait(false);
         }
 

@@ -1,12 +1,14 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using Assistants.Kit.Protocols.Internal;
+using Assistants.Kit.Tools.Internal;
 
 namespace Assistants.Kit.Streaming.Internal;
 
 /// <summary>
 /// Turns Responses stream events (JSON, with <c>sequence_number</c>) into the kit's events, for one run (several
-/// responses). Events at or below the last sequence number seen are ignored, so a resumed stream never repeats one.
+/// responses). Events at or below the last sequence number seen are ignored, so a resumed stream never repeats one. It
+/// remembers what it emitted (per message, per call, per step), so what the kit catches up on afterwards comes once.
 /// </summary>
 internal sealed class ResponsesStreamMapper
 {
@@ -15,6 +17,8 @@ internal sealed class ResponsesStreamMapper
     private readonly Dictionary<string, AssistantMessage> _completed = new(StringComparer.Ordinal);
     private readonly List<string> _messageOrder = [];
     private readonly Dictionary<string, (string CallId, int Index)> _calls = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (int Index, StringBuilder Arguments)> _arguments = new(StringComparer.Ordinal);
+    private readonly List<RunStepRecord> _steps = [];
     private RunStatus? _lastStatus;
 
     public ResponsesStreamMapper(string threadId)
@@ -36,6 +40,12 @@ internal sealed class ResponsesStreamMapper
 
     public IReadOnlyList<AssistantMessage> CompletedMessages => [.. _messageOrder.Where(_completed.ContainsKey).Select(id => _completed[id])];
 
+    /// <summary>Gets whether every message announced was also seen completed.</summary>
+    public bool AllMessagesCompleted => _messageOrder.All(_completed.ContainsKey);
+
+    /// <summary>Gets the finished responses of the run seen so far, each one step.</summary>
+    public IReadOnlyList<RunStepRecord> Steps => _steps;
+
     /// <summary>Prepares for the next response of the run (after tool outputs).</summary>
     public void BeginResponse()
     {
@@ -45,13 +55,14 @@ internal sealed class ResponsesStreamMapper
         _messageOrder.RemoveAll(id => !_completed.ContainsKey(id));
     }
 
-    public IEnumerable<RunStreamEvent> Map(JsonObject e)
+    /// <summary>Maps one stream event, appending its kit events (none or one) to <paramref name="events"/>.</summary>
+    public void Map(JsonObject e, List<RunStreamEvent> events)
     {
         var type = e["type"]?.GetValue<string>();
         var sequence = e["sequence_number"] is JsonValue s && s.TryGetValue<int>(out var n) ? n : LastSequence + 1;
         if (sequence <= LastSequence)
         {
-            yield break;
+            return;
         }
 
         // An error event ends the stream but is not one of the response's events: resuming after the last response event
@@ -69,13 +80,8 @@ internal sealed class ResponsesStreamMapper
                 {
                     var snapshot = ResponsesProtocolBackend.ToSnapshot(response, _threadId, null);
                     ResponseId = snapshot.Id;
-                    Snapshot = snapshot;
                     Finished = type is "response.completed" or "response.incomplete" or "response.failed" or "response.cancelled";
-                    if (_lastStatus != snapshot.Status)
-                    {
-                        _lastStatus = snapshot.Status;
-                        yield return new RunStatusChangedEvent(_threadId, snapshot.Id, snapshot.Status);
-                    }
+                    OnStatus(snapshot, events);
                 }
 
                 break;
@@ -85,14 +91,15 @@ internal sealed class ResponsesStreamMapper
                 if (item["type"]?.GetValue<string>() == "message")
                 {
                     Track(itemId);
-                    yield return new MessageCreatedEvent(_threadId, ResponseId, itemId);
+                    events.Add(new MessageCreatedEvent(_threadId, ResponseId, itemId));
                 }
                 else if (item["type"]?.GetValue<string>() == "function_call")
                 {
                     var index = e["output_index"]?.GetValue<int>() ?? 0;
                     var callId = item["call_id"]?.GetValue<string>() ?? itemId;
                     _calls[itemId] = (callId, index);
-                    yield return new ToolCallStartedEvent(_threadId, ResponseId, callId, ToolCallType.Function, item["name"]?.GetValue<string>(), index);
+                    _arguments[callId] = (index, new StringBuilder());
+                    events.Add(new ToolCallStartedEvent(_threadId, ResponseId, callId, ToolCallType.Function, item["name"]?.GetValue<string>(), index));
                 }
 
                 break;
@@ -104,7 +111,7 @@ internal sealed class ResponsesStreamMapper
                 {
                     Track(textItem);
                     _text[textItem].Append(delta);
-                    yield return new TextDeltaEvent(_threadId, ResponseId, textItem, delta);
+                    events.Add(new TextDeltaEvent(_threadId, ResponseId, textItem, delta));
                 }
 
                 break;
@@ -114,7 +121,8 @@ internal sealed class ResponsesStreamMapper
                 var argumentsDelta = e["delta"]?.GetValue<string>() ?? string.Empty;
                 if (argumentsDelta.Length > 0 && _calls.TryGetValue(callItem, out var call))
                 {
-                    yield return new ToolCallArgumentsDeltaEvent(_threadId, ResponseId, call.CallId, call.Index, argumentsDelta);
+                    _arguments[call.CallId].Arguments.Append(argumentsDelta);
+                    events.Add(new ToolCallArgumentsDeltaEvent(_threadId, ResponseId, call.CallId, call.Index, argumentsDelta));
                 }
 
                 break;
@@ -123,12 +131,12 @@ internal sealed class ResponsesStreamMapper
                 var message = ResponsesProtocolBackend.ToMessage(done, ResponseId, DateTimeOffset.UtcNow);
                 Track(message.Id);
                 _completed[message.Id] = message;
-                yield return new MessageCompletedEvent(_threadId, ResponseId, message, done["status"]?.GetValue<string>() == "incomplete");
+                events.Add(new MessageCompletedEvent(_threadId, ResponseId, message, done["status"]?.GetValue<string>() == "incomplete"));
                 break;
 
             case "error":
                 var error = e["error"] as JsonObject ?? e;
-                yield return new RunErrorEvent(_threadId, ResponseId, error["code"]?.GetValue<string>(), error["message"]?.GetValue<string>() ?? "Streaming error.");
+                events.Add(new RunErrorEvent(_threadId, ResponseId, error["code"]?.GetValue<string>(), error["message"]?.GetValue<string>() ?? "Streaming error."));
                 break;
         }
     }
@@ -157,6 +165,63 @@ internal sealed class ResponsesStreamMapper
 
         _completed[message.Id] = message;
         yield return new MessageCompletedEvent(_threadId, ResponseId, message, incomplete: false);
+    }
+
+    /// <summary>Follows a response seen other than in its stream (a re-run followed by polling), emitting nothing.</summary>
+    public void Follow(RunSnapshot response) => Snapshot = response;
+
+    /// <summary>Emits the status change a response read by polling shows.</summary>
+    public IEnumerable<RunStreamEvent> OnPolledStatus(RunSnapshot response)
+    {
+        var events = new List<RunStreamEvent>(1);
+        OnStatus(response, events);
+        return events;
+    }
+
+    /// <summary>Records a finished response as a step, emitting it once.</summary>
+    public IEnumerable<RunStreamEvent> OnPolledStep(RunStepRecord step)
+    {
+        if (step.Status == RunStepState.InProgress || _steps.Any(s => s.StepId == step.StepId))
+        {
+            return [];
+        }
+
+        _steps.Add(step);
+        return [new RunStepCompletedEvent(_threadId, step.StepId, step)];
+    }
+
+    /// <summary>Announces a function call the stream did not (fully) deliver: its start when unseen, then the rest of its arguments.</summary>
+    public IEnumerable<RunStreamEvent> CatchUp(ToolCallRequest call, int index)
+    {
+        if (_arguments.TryGetValue(call.ToolCallId, out var seen))
+        {
+            index = seen.Index;
+        }
+        else
+        {
+            seen = (index, new StringBuilder());
+            _arguments[call.ToolCallId] = seen;
+            yield return new ToolCallStartedEvent(_threadId, Snapshot?.Id, call.ToolCallId, ToolCallType.Function, call.Name, index);
+        }
+
+        var sent = seen.Arguments.ToString();
+        if (call.ArgumentsJson.Length > sent.Length && call.ArgumentsJson.StartsWith(sent, StringComparison.Ordinal))
+        {
+            var rest = call.ArgumentsJson[sent.Length..];
+            seen.Arguments.Append(rest);
+            yield return new ToolCallArgumentsDeltaEvent(_threadId, Snapshot?.Id, call.ToolCallId, index, rest);
+        }
+    }
+
+    /// <summary>A status change comes from the response's status field, never from the event's name.</summary>
+    private void OnStatus(RunSnapshot response, List<RunStreamEvent> events)
+    {
+        Snapshot = response;
+        if (_lastStatus != response.Status)
+        {
+            _lastStatus = response.Status;
+            events.Add(new RunStatusChangedEvent(_threadId, response.Id, response.Status));
+        }
     }
 
     private void Track(string itemId)

@@ -1,0 +1,151 @@
+using System.Net.ServerSentEvents;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Assistants.Kit.Streaming.Internal;
+using Assistants.Kit.Tools.Internal;
+
+namespace Assistants.Kit.Protocols.Internal;
+
+/// <summary>
+/// A run followed as a stream on the Responses protocol: each response of the run is created in background mode with
+/// <c>stream: true</c> (the first with no input, each next one with the previous round's <c>function_call_output</c>
+/// items, all with the settings the run was created with), and its SSE events are mapped by
+/// <see cref="ResponsesStreamMapper"/>. A stream that breaks is resumed after the last event seen
+/// (<c>starting_after</c>), never by creating the response again; a segment therefore never ends broken: it ends at the
+/// response's final event, where the response is reported as one finished step of the run.
+/// </summary>
+internal sealed class ResponsesRunStream : IRunStream
+{
+    /// <summary>How many times one response's stream is resumed before the kit gives up on it.</summary>
+    internal const int MaxResumes = 5;
+
+    private readonly ResponsesProtocolBackend _backend;
+    private readonly RunRequest _request;
+    private readonly JsonObject _settings;
+    private readonly ResponsesStreamMapper _mapper;
+    private Stream? _body;
+    private IAsyncEnumerator<SseItem<string>>? _events;
+    private CancellationToken _cancellationToken;
+    private int _resumes;
+
+    public ResponsesRunStream(ResponsesProtocolBackend backend, RunRequest request)
+    {
+        _backend = backend;
+        _request = request;
+        _settings = ResponsesProtocolBackend.Settings(request);
+        _mapper = new ResponsesStreamMapper(request.ThreadId);
+    }
+
+    public RunSnapshot? Run => _mapper.Snapshot;
+
+    public IReadOnlyList<RunStepRecord> Steps => _mapper.Steps;
+
+    public IReadOnlyList<AssistantMessage> CompletedMessages => _mapper.CompletedMessages;
+
+    public bool AllMessagesCompleted => _mapper.AllMessagesCompleted;
+
+    public bool Broken => false;
+
+    public Task<RunSnapshot?> OpenAsync(CancellationToken cancellationToken) =>
+        OpenResponseAsync([], cancellationToken);
+
+    public Task<RunSnapshot?> SubmitToolOutputsAsync(RunSnapshot run, IReadOnlyList<KeyValuePair<string, string>> outputs, CancellationToken cancellationToken) =>
+        OpenResponseAsync(ResponsesProtocolBackend.OutputItems(outputs), cancellationToken);
+
+    public async ValueTask<bool> ReadAsync(List<RunStreamEvent> events)
+    {
+        while (_events is not null)
+        {
+            Exception? failure = null;
+            try
+            {
+                if (await _events.MoveNextAsync().ConfigureAwait(false))
+                {
+                    if (JsonNode.Parse(_events.Current.Data) is JsonObject data)
+                    {
+                        _mapper.Map(data, events);
+                        return true;
+                    }
+
+                    continue;
+                }
+            }
+            catch (Exception ex) when (ex is IOException or HttpRequestException or JsonException
+                || (ex is OperationCanceledException && !_cancellationToken.IsCancellationRequested))
+            {
+                failure = ex;
+            }
+
+            await CloseAsync().ConfigureAwait(false);
+            if (_mapper.Finished)
+            {
+                // The response reached its final event: it is one finished step of the run.
+                events.AddRange(_mapper.OnPolledStep(ResponsesProtocolBackend.StepOf(_mapper.Snapshot!)));
+                return false;
+            }
+
+            // The stream ended or broke before the response's final event: resume it after the last event seen.
+            if (_mapper.ResponseId is not { } responseId)
+            {
+                throw new AssistantsServerException(0, null, "The response stream broke before the response was announced; responses cannot be listed, so it cannot be followed.", failure);
+            }
+
+            if (++_resumes > MaxResumes)
+            {
+                throw new AssistantsServerException(0, null, $"The stream of response {responseId} broke {MaxResumes} times.", failure);
+            }
+
+            Start(await _backend.ResumeStreamAsync(responseId, _mapper.LastSequence, _cancellationToken).ConfigureAwait(false), _cancellationToken);
+        }
+
+        return false;
+    }
+
+    public void Follow(RunSnapshot run) => _mapper.Follow(run);
+
+    public IEnumerable<RunStreamEvent> OnPolledStatus(RunSnapshot run) => _mapper.OnPolledStatus(run);
+
+    public IEnumerable<RunStreamEvent> OnPolledStep(RunStepRecord step) => _mapper.OnPolledStep(step);
+
+    public IEnumerable<RunStreamEvent> CatchUp(AssistantMessage message) => _mapper.CatchUp(message);
+
+    public IEnumerable<RunStreamEvent> CatchUp(ToolCallRequest call, int index) => _mapper.CatchUp(call, index);
+
+    public ValueTask DisposeAsync() => CloseAsync();
+
+    /// <summary>
+    /// Creates the run's next response, streamed. Responses cannot be listed, so a creation that may have landed is never
+    /// re-sent (the backend sends it again only when no connection was made): nothing is ever found to follow instead.
+    /// </summary>
+    private async Task<RunSnapshot?> OpenResponseAsync(JsonArray input, CancellationToken cancellationToken)
+    {
+        _mapper.BeginResponse();
+        _resumes = 0;
+        Start(await _backend.OpenStreamAsync(_settings, _request.ThreadId, input, _request.OperationId, cancellationToken).ConfigureAwait(false), cancellationToken);
+        return null;
+    }
+
+    private void Start(Stream body, CancellationToken cancellationToken)
+    {
+        _body = body;
+        _cancellationToken = cancellationToken;
+        _events = SseParser.Create(body).EnumerateAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
+    }
+
+    private async ValueTask CloseAsync()
+    {
+        var events = _events;
+        var body = _body;
+        _events = null;
+        _body = null;
+        if (events is not null)
+        {
+            await events.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (body is not null)
+        {
+            await body.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}
