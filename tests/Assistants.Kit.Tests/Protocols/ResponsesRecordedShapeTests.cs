@@ -33,7 +33,7 @@ public sealed class ResponsesRecordedShapeTests
         Assert.Equal("gpt-4o-mini-2024-07-18", first.Model);
         Assert.Equal(Conversation, first.ThreadId);
         Assert.Empty(first.Messages!);
-        Assert.Equal(RunStepType.ToolCalls, ResponsesProtocolBackend.StepOf(first).Type);
+        Assert.Equal(RunStepType.ToolCalls, first.AsStep().Type);
 
         var second = ResponsesProtocolBackend.ToSnapshot(ResponseBody(entries[1]), Conversation, null);
         Assert.Equal(RunStatus.Completed, second.Status);
@@ -86,7 +86,7 @@ public sealed class ResponsesRecordedShapeTests
         var snapshot = ResponsesProtocolBackend.ToSnapshot(response, Conversation, null);
 
         Assert.Equal(new TokenUsage(12724, 698, CachedInputTokens: 4352, ReasoningTokens: 532), snapshot.Usage);
-        Assert.Equal(snapshot.Usage, ResponsesProtocolBackend.StepOf(snapshot).Usage);
+        Assert.Equal(snapshot.Usage, snapshot.AsStep().Usage);
     }
 
     [Fact]
@@ -103,7 +103,7 @@ public sealed class ResponsesRecordedShapeTests
         Assert.Null(created.CompletedAt);
         Assert.Equal(RunStatus.Cancelled, cancelled.Status);
         Assert.Empty(cancelled.RequiredToolCalls);
-        Assert.Equal(RunStepState.Cancelled, ResponsesProtocolBackend.StepOf(cancelled).Status);
+        Assert.Equal(RunStepState.Cancelled, cancelled.AsStep().Status);
     }
 
     [Fact]

@@ -29,6 +29,27 @@ internal sealed record RunSnapshot(
     /// engine needs no further read for them; <see langword="null"/> when the protocol keeps messages elsewhere (Assistants).
     /// </summary>
     public IReadOnlyList<AssistantMessage>? Messages { get; init; }
+
+    /// <summary>
+    /// The run as one step of the kit's run: on a protocol whose tool outputs continue the run under a new ID
+    /// (<see cref="IProtocolBackend.ToolOutputsContinueInNewRun"/>; Responses: each response), every such turn is a step
+    /// with its own usage; a turn that asked for tools is a tool-calls step.
+    /// </summary>
+    public RunStepRecord AsStep() => new(
+        Id,
+        RequiredToolCalls.Count > 0 ? RunStepType.ToolCalls : RunStepType.MessageCreation,
+        Status switch
+        {
+            RunStatus.Failed => RunStepState.Failed,
+            RunStatus.Cancelled or RunStatus.Cancelling => RunStepState.Cancelled,
+            RunStatus.Expired => RunStepState.Expired,
+            RunStatus.Queued or RunStatus.InProgress => RunStepState.InProgress,
+            _ => RunStepState.Completed,
+        },
+        [.. RequiredToolCalls.Select(c => new RunStepToolCall(c.ToolCallId, RunStepToolCallKind.Function, c.Name))],
+        Usage,
+        CreatedAt,
+        CompletedAt);
 }
 
 /// <summary>The assistant as stored on the server.</summary>

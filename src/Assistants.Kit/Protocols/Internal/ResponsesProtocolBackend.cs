@@ -274,23 +274,6 @@ internal sealed class ResponsesProtocolBackend : IProtocolBackend
 
     public IRunStream CreateRunStream(RunRequest request) => new ResponsesRunStream(this, request);
 
-    /// <summary>A response (Responses protocol) as a step of the kit's run.</summary>
-    internal static RunStepRecord StepOf(RunSnapshot response) => new(
-        response.Id,
-        response.RequiredToolCalls.Count > 0 ? RunStepType.ToolCalls : RunStepType.MessageCreation,
-        response.Status switch
-        {
-            RunStatus.Failed => RunStepState.Failed,
-            RunStatus.Cancelled or RunStatus.Cancelling => RunStepState.Cancelled,
-            RunStatus.Expired => RunStepState.Expired,
-            RunStatus.Queued or RunStatus.InProgress => RunStepState.InProgress,
-            _ => RunStepState.Completed,
-        },
-        [.. response.RequiredToolCalls.Select(c => new RunStepToolCall(c.ToolCallId, RunStepToolCallKind.Function, c.Name))],
-        response.Usage,
-        response.CreatedAt,
-        response.CompletedAt);
-
     /// <summary>Opens a streamed, background response (SSE) in the conversation; the body is read as it arrives.</summary>
     public async Task<Stream> OpenStreamAsync(JsonObject settings, string conversationId, JsonArray input, string operationId, CancellationToken cancellationToken)
     {

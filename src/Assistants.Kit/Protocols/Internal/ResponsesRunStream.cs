@@ -80,7 +80,7 @@ internal sealed class ResponsesRunStream : IRunStream
             if (_mapper.Finished)
             {
                 // The response reached its final event: it is one finished step of the run.
-                events.AddRange(_mapper.OnPolledStep(ResponsesProtocolBackend.StepOf(_mapper.Snapshot!)));
+                events.AddRange(_mapper.OnPolledStep(_mapper.Snapshot!.AsStep()));
                 return false;
             }
 

@@ -40,11 +40,14 @@ internal sealed class RunContext
 
     public IReadOnlyList<RunStepRecord> Steps { get; set; } = [];
 
-    /// <summary>Gets the finished responses of the run so far (Responses protocol: one step per response).</summary>
-    public List<RunStepRecord> ResponseSteps { get; } = [];
+    /// <summary>
+    /// Gets the steps of the run's model turns that finished before the current one, when each turn has its own ID
+    /// (<see cref="Protocols.Internal.IProtocolBackend.ToolOutputsContinueInNewRun"/>; Responses: one step per response).
+    /// </summary>
+    public List<RunStepRecord> EarlierTurnSteps { get; } = [];
 
-    /// <summary>Gets the assistant messages of the run's finished responses so far (Responses protocol).</summary>
-    public List<AssistantMessage> ResponseMessages { get; } = [];
+    /// <summary>Gets the assistant messages of those earlier model turns (they belong to the run's result).</summary>
+    public List<AssistantMessage> EarlierTurnMessages { get; } = [];
 
     /// <summary>Gets or sets why the kit stopped the run itself (loop guard, budget).</summary>
     public string? StopReason { get; set; }

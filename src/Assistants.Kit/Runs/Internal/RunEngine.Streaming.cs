@@ -147,8 +147,8 @@ internal sealed partial class RunEngine
                         {
                             // Responses: the finished response is a step of the run; its usage and messages add to the run's.
                             context.EarlierUsage = Sum(context.EarlierUsage, run.Usage);
-                            context.ResponseSteps.Add(ResponsesProtocolBackend.StepOf(run));
-                            context.ResponseMessages.AddRange(run.Messages ?? []);
+                            context.EarlierTurnSteps.Add(run.AsStep());
+                            context.EarlierTurnMessages.AddRange(run.Messages ?? []);
                         }
 
                         if (!streamRound)
@@ -325,7 +325,7 @@ internal sealed partial class RunEngine
                     yield return e;
                 }
 
-                steps = [.. context.ResponseSteps, ResponsesProtocolBackend.StepOf(last)];
+                steps = [.. context.EarlierTurnSteps, last.AsStep()];
             }
             else
             {
@@ -348,7 +348,7 @@ internal sealed partial class RunEngine
                 yield return e;
             }
 
-            var result = await CompleteRunAsync(context, last, [.. context.ResponseMessages, .. own], steps, cancellationToken).ConfigureAwait(false);
+            var result = await CompleteRunAsync(context, last, [.. context.EarlierTurnMessages, .. own], steps, cancellationToken).ConfigureAwait(false);
             operation.Value = result;
             finished = true;
             yield return new RunFinishedEvent(last.ThreadId, last.Id, last.Status, result, last.Status == RunStatus.Failed ? Failed(context, last).Error : null, Sum(context.EarlierUsage, last.Usage));
@@ -396,7 +396,7 @@ internal sealed partial class RunEngine
     /// </summary>
     private IEnumerable<RunStreamEvent> ResponseStep(IRunStream stream, RunSnapshot response) =>
         _backend.ToolOutputsContinueInNewRun && (response.Status == RunStatus.RequiresAction || response.Status.IsTerminal())
-            ? stream.OnPolledStep(ResponsesProtocolBackend.StepOf(response))
+            ? stream.OnPolledStep(response.AsStep())
             : [];
 
     /// <summary>

@@ -583,8 +583,8 @@ internal sealed partial class RunEngine
                         {
                             // Responses: the finished response is a step of the run; its usage and messages add to the run's.
                             context.EarlierUsage = Sum(context.EarlierUsage, run.Usage);
-                            context.ResponseSteps.Add(ResponsesProtocolBackend.StepOf(run));
-                            context.ResponseMessages.AddRange(run.Messages ?? []);
+                            context.EarlierTurnSteps.Add(run.AsStep());
+                            context.EarlierTurnMessages.AddRange(run.Messages ?? []);
                         }
 
                         await UpdateBindingAsync(context.ConversationKey, b => b with
@@ -614,10 +614,10 @@ internal sealed partial class RunEngine
                 var messages = run.Status == RunStatus.Failed
                     ? []
                     : run.Messages is { } own
-                        ? [.. context.ResponseMessages, .. own]
+                        ? [.. context.EarlierTurnMessages, .. own]
                         : await _backend.GetRunMessagesAsync(run.ThreadId, run.Id, context.UserMessageId, cancellationToken).ConfigureAwait(false);
                 var steps = _backend.ToolOutputsContinueInNewRun
-                    ? [.. context.ResponseSteps, ResponsesProtocolBackend.StepOf(run)]
+                    ? [.. context.EarlierTurnSteps, run.AsStep()]
                     : _options.RunStepLog
                         ? await _backend.GetRunStepsAsync(run.ThreadId, run.Id, cancellationToken).ConfigureAwait(false)
                         : context.Steps;
@@ -978,7 +978,7 @@ internal sealed partial class RunEngine
 
         // Responses: every response of the run so far is a finished step, with its usage (known before its tools run).
         IReadOnlyList<RunStepRecord> steps = _backend.ToolOutputsContinueInNewRun
-            ? [.. context.ResponseSteps, ResponsesProtocolBackend.StepOf(run)]
+            ? [.. context.EarlierTurnSteps, run.AsStep()]
             : await _backend.GetRunStepsAsync(run.ThreadId, run.Id, cancellationToken).ConfigureAwait(false);
         var stop = false;
         foreach (var step in steps)
@@ -1014,7 +1014,7 @@ internal sealed partial class RunEngine
         {
             // Responses: the failed response is a step of the run; the tool outputs it carried are not in the conversation
             // (a failed response adds nothing), so they are added before the new response.
-            context.ResponseSteps.Add(ResponsesProtocolBackend.StepOf(run));
+            context.EarlierTurnSteps.Add(run.AsStep());
             await _backend.AnswerToolCallsAsync(context.ThreadId, Outputs(context.ToolCalls), cancellationToken).ConfigureAwait(false);
         }
 
