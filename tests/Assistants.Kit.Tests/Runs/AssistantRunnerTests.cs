@@ -262,8 +262,10 @@ public sealed class AssistantRunnerTests
         Assert.InRange(lag.TotalSeconds, 0, 1.7); // detected within one dense interval
     }
 
-    [Fact]
-    public async Task StoredThreadGoneOnTheServer_IsReplacedWithANewThread_AndRecordedInHistory()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task StoredThreadGoneOnTheServer_IsReplacedWithANewThread_AndRecordedInHistory(bool streamed)
     {
         await using var kit = await EmulatorKit.StartAsync();
         var first = await kit.Runner.RunAsync("k", "hello");
@@ -275,7 +277,9 @@ public sealed class AssistantRunnerTests
             (await http.SendAsync(delete)).EnsureSuccessStatusCode();
         }
 
-        var second = await kit.Runner.RunAsync("k", "are you there?");
+        var second = streamed
+            ? await kit.Runner.StreamAsync("k", "are you there?", new RunStreamHandler())
+            : await kit.Runner.RunAsync("k", "are you there?");
 
         Assert.Equal(RunStatus.Completed, second.Status);
         Assert.NotEqual(first.ThreadId, second.ThreadId);
@@ -286,8 +290,10 @@ public sealed class AssistantRunnerTests
         Assert.Contains(kit.Services.LogLines(), l => l.StartsWith("Warning", StringComparison.Ordinal) && l.Contains(first.ThreadId, StringComparison.Ordinal) && l.Contains("no longer exists", StringComparison.Ordinal));
     }
 
-    [Fact]
-    public async Task StoredAssistantGoneOnTheServer_IsEnsuredAgain()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task StoredAssistantGoneOnTheServer_IsEnsuredAgain(bool streamed)
     {
         await using var kit = await EmulatorKit.StartAsync();
         var first = await kit.Runner.RunAsync("k", "hello");
@@ -298,9 +304,12 @@ public sealed class AssistantRunnerTests
             (await http.SendAsync(delete)).EnsureSuccessStatusCode();
         }
 
-        var second = await kit.Runner.RunAsync("k", "again");
+        var second = streamed
+            ? await kit.Runner.StreamAsync("k", "again", new RunStreamHandler())
+            : await kit.Runner.RunAsync("k", "again");
 
         Assert.Equal(RunStatus.Completed, second.Status);
+        Assert.Equal(EmulatorScript.DefaultReply("again", 1), second.Text);
         Assert.NotEqual(first.AssistantId, second.AssistantId);
         Assert.Equal(first.ThreadId, second.ThreadId);
         Assert.Equal(2, kit.Emulator.Requests.Count("POST", "/assistants"));

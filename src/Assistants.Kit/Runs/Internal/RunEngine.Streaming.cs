@@ -2,6 +2,7 @@ using System.ClientModel;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Assistants.Kit.Accounting.Internal;
+using Assistants.Kit.Diagnostics.Internal;
 using Assistants.Kit.Protocols.Internal;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -65,7 +66,6 @@ internal sealed partial class RunEngine
     {
         var context = await prepare(cancellationToken).ConfigureAwait(false);
         var stream = _backend.CreateRunStream(BuildRunRequest(context, context.Assistant!));
-        await using var streamDisposal = stream.ConfigureAwait(false);
         var scope = _scopes.CreateAsyncScope();
         await using var scopeDisposal = scope.ConfigureAwait(false);
         var events = new List<RunStreamEvent>(4);
@@ -92,12 +92,8 @@ internal sealed partial class RunEngine
             }
             else
             {
-                // Journaled first, so a crash finds the run by its operation ID.
-                await UpdateBindingAsync(context.ConversationKey, b => b with
-                {
-                    Journal = b.Journal is { } j ? j with { Phase = RunJournalPhase.CreatingRun, RunOperationId = context.RunOperationId } : null,
-                }, cancellationToken).ConfigureAwait(false);
-                if (await stream.OpenAsync(cancellationToken).ConfigureAwait(false) is { } found)
+                (stream, var found) = await OpenRunStreamAsync(context, stream, cancellationToken).ConfigureAwait(false);
+                if (found is not null)
                 {
                     // The creation failed in a way that may have landed, and it had: follow that run (never a second one).
                     operation = await AdoptAsync(context, found, cancellationToken).ConfigureAwait(false);
@@ -355,6 +351,7 @@ internal sealed partial class RunEngine
         }
         finally
         {
+            await stream.DisposeAsync().ConfigureAwait(false);
             if (!finished && cancellationToken.IsCancellationRequested)
             {
                 context.ErrorType = "cancelled";
@@ -373,6 +370,35 @@ internal sealed partial class RunEngine
             await DisposeAccountingAsync(context).ConfigureAwait(false);
             Activity.Current = previousActivity;
         }
+    }
+
+    /// <summary>
+    /// Creates the run with the streaming create, journaled first (so a crash finds it by its operation ID). An assistant
+    /// the server no longer knows (404: nothing was created) is ensured again and the run created for the new one, as on
+    /// the polled path. Returns the stream to read (a new one after a re-ensure) and the run found instead of a stream
+    /// when the creation failed in a way that may have landed.
+    /// </summary>
+    private async Task<(IRunStream Stream, RunSnapshot? Found)> OpenRunStreamAsync(RunContext context, IRunStream stream, CancellationToken cancellationToken)
+    {
+        await UpdateBindingAsync(context.ConversationKey, b => b with
+        {
+            Journal = b.Journal is { } j ? j with { Phase = RunJournalPhase.CreatingRun, RunOperationId = context.RunOperationId } : null,
+        }, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return (stream, await stream.OpenAsync(cancellationToken).ConfigureAwait(false));
+        }
+        catch (ClientResultException ex) when (ex.Status == 404)
+        {
+            var assistant = context.Assistant!;
+            KitLog.AssistantMissing(_logger, assistant.Id, assistant.Spec.Definition.Name);
+            _ensurer.Invalidate(assistant.Spec.Definition.Name);
+            context.Assistant = await _ensurer.EnsureAsync(assistant.Spec.Definition, cancellationToken).ConfigureAwait(false);
+        }
+
+        await stream.DisposeAsync().ConfigureAwait(false);
+        stream = _backend.CreateRunStream(BuildRunRequest(context, context.Assistant));
+        return (stream, await stream.OpenAsync(cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>
