@@ -224,6 +224,31 @@ public sealed class AssistantRunnerTests
     }
 
     [Fact]
+    public async Task ExpiresAt_APollReachesTheExpiry_AndTheSecondBeforeTheServerExpiresTheRunIsNoHotLoop()
+    {
+        // The run is still in progress at its expires_at (10 minutes after creation, stated in whole seconds, so up to a
+        // second before the server expires it): the kit must not sleep past the expiry, and in that last second it must
+        // not poll back to back either.
+        await using var kit = await EmulatorKit.StartAsync(
+            o => o.Polling.Timeout = TimeSpan.FromMinutes(30),
+            e => e.InProgressDuration = TimeSpan.FromMinutes(15),
+            fakeTime: true);
+
+        var result = await kit.DriveAsync(kit.Runner.RunAsync("k", "a very long job"), TimeSpan.FromMilliseconds(500), maxSteps: 20_000);
+
+        Assert.Equal(RunStatus.Expired, result.Status);
+        var created = kit.Emulator.Requests.Where("POST", "/threads/*/runs").Single().Timestamp;
+        var polls = kit.Emulator.Requests.Where("GET", "/threads/*/runs/*").Select(r => r.Timestamp).ToList();
+        var gaps = polls.Zip(polls.Skip(1), (a, b) => b - a).ToList();
+        Assert.All(gaps, g => Assert.True(g >= TimeSpan.FromMilliseconds(100), $"two polls {g.TotalMilliseconds} ms apart"));
+        Assert.InRange(polls.Count, 200, 330); // cold schedule, one poll per MaxColdDelay (2 s) ± jitter; a fixed 1 s poller: 600
+
+        // The expiry is seen within about a second of the stated expires_at, not a whole backoff delay later.
+        var expiresAt = DateTimeOffset.FromUnixTimeSeconds((created + TimeSpan.FromMinutes(10)).ToUnixTimeSeconds());
+        Assert.InRange(polls[^1] - expiresAt, TimeSpan.Zero, TimeSpan.FromSeconds(1.5));
+    }
+
+    [Fact]
     public async Task ServerPollHint_IsHonouredExactly()
     {
         await using var kit = await EmulatorKit.StartAsync(emulator: e =>

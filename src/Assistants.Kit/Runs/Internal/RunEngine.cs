@@ -26,6 +26,9 @@ internal sealed partial class RunEngine
     /// <summary>The error type of the output a tool call gets when its run ended before the call's real output was sent.</summary>
     internal const string RunStoppedErrorType = "run_stopped";
 
+    /// <summary>The precision of <c>expires_at</c> on the wire (Unix seconds).</summary>
+    private static readonly TimeSpan ExpiresAtPrecision = TimeSpan.FromSeconds(1);
+
     /// <summary>The error type of the output a gated call gets when its approval expired before anyone decided.</summary>
     internal const string ApprovalExpiredErrorType = "approval_expired";
 
@@ -704,10 +707,13 @@ internal sealed partial class RunEngine
                 throw new RunTimeoutException(run.ThreadId, run.Id, polling.Timeout, run.Status);
             }
 
+            // expires_at is stated in whole seconds: the server expires the run within the second after it. A wait never
+            // runs past that second (the expiry is seen promptly); once it has passed, the normal schedule goes on (never
+            // a zero delay, which would poll back to back while the server has not yet said expired).
             var remaining = deadline - now;
-            if (run.ExpiresAt is { } expiresAt && expiresAt - now < remaining)
+            if (run.ExpiresAt is { } expiresAt && expiresAt + ExpiresAtPrecision is var expiry && expiry > now && expiry - now < remaining)
             {
-                remaining = expiresAt - now;
+                remaining = expiry - now;
             }
 
             var estimate = polling.Adaptive ? _durations.Estimate(assistantId, afterToolOutputs, polling.MinObservationsForAdaptation) : null;
