@@ -3,7 +3,6 @@ using Assistants.Kit;
 using Assistants.Kit.Samples;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace EngineeringMentor;
 
@@ -86,7 +85,7 @@ public static class EngineeringMentorApp
             runner = provider.GetRequiredService<AssistantRunner>();
             files = provider.GetRequiredService<AssistantFiles>();
         }
-        catch (OptionsValidationException ex)
+        catch (Exception ex) when (SampleExit.IsConfigurationError(ex))
         {
             stderr.WriteLine($"error: {ex.Message}");
             return ExitUsage;

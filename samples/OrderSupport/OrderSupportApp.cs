@@ -2,7 +2,6 @@ using Assistants.Kit;
 using Assistants.Kit.Samples;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace OrderSupport;
 
@@ -56,7 +55,7 @@ public static class OrderSupportApp
         {
             runner = provider.GetRequiredService<AssistantRunner>();
         }
-        catch (OptionsValidationException ex)
+        catch (Exception ex) when (SampleExit.IsConfigurationError(ex))
         {
             stderr.WriteLine($"error: {ex.Message}");
             return ExitUsage;

@@ -1,4 +1,6 @@
 using Assistants.Kit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
 
 namespace Assistants.Kit.Samples;
 
@@ -19,6 +21,16 @@ internal static class SampleExit
 
     /// <summary>Refused by a budget before anything was sent.</summary>
     public const int Budget = 4;
+
+    /// <summary>
+    /// Whether an exception thrown while the kit's services are resolved is a configuration error (exit 2): a value that
+    /// fails the kit's validation, or one the configuration binder cannot convert (<c>AssistantsKit__Polling__Timeout=abc</c>).
+    /// </summary>
+    /// <param name="exception">What resolving the services threw.</param>
+    /// <returns><see langword="true"/> for a configuration error.</returns>
+    public static bool IsConfigurationError(Exception exception) =>
+        exception is OptionsValidationException
+        || (exception is InvalidOperationException { TargetSite.DeclaringType: { } thrower } && thrower == typeof(ConfigurationBinder));
 
     /// <summary>Whether <paramref name="exception"/> is one of the outcomes every sample reports the same way.</summary>
     /// <param name="exception">What the run threw.</param>

@@ -148,6 +148,22 @@ public sealed partial class OrderSupportSampleTests : IDisposable
         Assert.Contains("usage: dotnet run --project samples/OrderSupport --", run.Stderr, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("AssistantsKit__Polling__Timeout", "abc", "'AssistantsKit:Polling:Timeout'")]            // the binder cannot convert it
+    [InlineData("AssistantsKit__Polling__Timeout", "00:00:00", "Polling")]                            // converts, fails validation
+    [InlineData("AssistantsKit__RunDefaults__MaxCompletionTokens", "many", "'AssistantsKit:RunDefaults:MaxCompletionTokens'")]
+    public async Task BadConfigurationValue_ErrorLineOnStderr_Exit2_NoStackTrace(string name, string value, string mentioned)
+    {
+        var run = await RunAsync([WhereIsMyOrder], new() { [name] = value });
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Empty(run.Stdout);
+        Assert.Contains("error: ", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains(mentioned, run.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", run.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", run.Stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task ApiKeyWithoutBaseUrl_AssistantsProtocol_SunsetMessage_Exit2()
     {
