@@ -84,7 +84,7 @@ public static class AssistantsKitServiceCollectionExtensions
             sp.GetRequiredService<KitTelemetry>()));
         services.TryAddSingleton<IProtocolBackend>(static sp => sp.GetRequiredService<IOptions<AssistantsKitOptions>>().Value.Protocol switch
         {
-            AssistantsProtocol.Responses => new ResponsesProtocolBackend(sp.GetRequiredService<OpenAIClientProvider>(), sp.GetRequiredService<WriteReconciler>()),
+            AssistantsProtocol.Responses => new ResponsesProtocolBackend(sp.GetRequiredService<OpenAIClientProvider>(), sp.GetRequiredService<WriteReconciler>(), sp.GetRequiredService<TimeProvider>()),
             _ => new AssistantsProtocolBackend(sp.GetRequiredService<OpenAIClientProvider>(), sp.GetRequiredService<WriteReconciler>()),
         });
         services.TryAddSingleton<IConversationStore>(static sp => new InMemoryConversationStore(sp.GetRequiredService<TimeProvider>()));

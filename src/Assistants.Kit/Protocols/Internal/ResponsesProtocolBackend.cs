@@ -41,11 +41,13 @@ internal sealed class ResponsesProtocolBackend : IProtocolBackend
 
     private readonly OpenAIClientProvider _clients;
     private readonly WriteReconciler _reconciler;
+    private readonly TimeProvider _timeProvider;
 
-    public ResponsesProtocolBackend(OpenAIClientProvider clients, WriteReconciler reconciler)
+    public ResponsesProtocolBackend(OpenAIClientProvider clients, WriteReconciler reconciler, TimeProvider timeProvider)
     {
         _clients = clients;
         _reconciler = reconciler;
+        _timeProvider = timeProvider;
     }
 
     public AssistantsProtocol Protocol => AssistantsProtocol.Responses;
@@ -339,7 +341,7 @@ internal sealed class ResponsesProtocolBackend : IProtocolBackend
             }
             catch (Exception ex) when (attempt < 3 && NeverSent(ex))
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(250 * attempt), cancellationToken).ConfigureAwait(false);
+                await Task.Delay(TimeSpan.FromMilliseconds(250 * attempt), _timeProvider, cancellationToken).ConfigureAwait(false);
             }
         }
     }
