@@ -338,6 +338,9 @@ public sealed class AssistantRunnerTests
         Assert.NotEqual(first.AssistantId, second.AssistantId);
         Assert.Equal(first.ThreadId, second.ThreadId);
         Assert.Equal(2, kit.Emulator.Requests.Count("POST", "/assistants"));
+        Assert.Contains(kit.Services.LogLines(), l => l.StartsWith("Warning", StringComparison.Ordinal)
+            && l.Contains($"The stored assistant {first.AssistantId} for definition", StringComparison.Ordinal)
+            && l.Contains("no longer exists on the server", StringComparison.Ordinal));
     }
 
     [Fact]
