@@ -12,7 +12,7 @@ namespace Assistants.Kit.Protocols.Internal;
 /// items, all with the settings the run was created with), and its SSE events are mapped by
 /// <see cref="ResponsesStreamMapper"/>. A stream that breaks is resumed after the last event seen
 /// (<c>starting_after</c>), never by creating the response again; a segment therefore never ends broken: it ends at the
-/// response's final event, where the response is reported as one finished step of the run.
+/// response's final event.
 /// </summary>
 internal sealed class ResponsesRunStream : IRunStream
 {
@@ -79,8 +79,13 @@ internal sealed class ResponsesRunStream : IRunStream
             await CloseAsync().ConfigureAwait(false);
             if (_mapper.Finished)
             {
-                // The response reached its final event: it is one finished step of the run.
-                events.AddRange(_mapper.OnPolledStep(_mapper.Snapshot!.AsStep()));
+                // The response reached its final event. One that ended the run is its last step; one that asked for tools
+                // is a step done when its outputs go in (the engine reports it then, or cancelled if the run is stopped).
+                if (_mapper.Snapshot is { Status: not RunStatus.RequiresAction } ended)
+                {
+                    events.AddRange(_mapper.OnPolledStep(ended.AsStep()));
+                }
+
                 return false;
             }
 

@@ -23,17 +23,20 @@ internal sealed partial class RunEngine
     /// exactly one <see cref="RunFinishedEvent"/>. The OpenAI client's exceptions surface as the kit's.
     /// </summary>
     public IAsyncEnumerable<RunStreamEvent> StreamAsync(string conversationKey, string message, RunOptions? runOptions, CancellationToken cancellationToken) =>
-        TranslateStreamAsync(StreamCoreAsync(ct => PrepareAsync(conversationKey, message, runOptions, ct), null, cancellationToken));
+        TranslateStreamAsync(StreamCoreAsync(ct => PrepareAsync(conversationKey, message, runOptions, ct), null, cancellationToken), cancellationToken);
 
     /// <summary>
     /// Continues, as a stream, a run paused at <c>requires_action</c> whose round now has every output (after an
     /// approval decision): the outputs are submitted with the streaming submit and the run is streamed to its end.
     /// </summary>
     public IAsyncEnumerable<RunStreamEvent> ContinueStreamAsync(RunOperation continued, CancellationToken cancellationToken) =>
-        TranslateStreamAsync(StreamCoreAsync(_ => Task.FromResult(continued.Context), continued, cancellationToken));
+        TranslateStreamAsync(StreamCoreAsync(_ => Task.FromResult(continued.Context), continued, cancellationToken), cancellationToken);
 
-    /// <summary>The OpenAI client's exceptions, raised while the stream is opened or read, surface as the kit's.</summary>
-    private async IAsyncEnumerable<RunStreamEvent> TranslateStreamAsync(IAsyncEnumerable<RunStreamEvent> source)
+    /// <summary>
+    /// The OpenAI client's exceptions, raised while the stream is opened or read, surface as the kit's; so does a
+    /// cancellation the caller did not ask for (the client's network timeout).
+    /// </summary>
+    private async IAsyncEnumerable<RunStreamEvent> TranslateStreamAsync(IAsyncEnumerable<RunStreamEvent> source, [EnumeratorCancellation] CancellationToken callerToken)
     {
         var events = source.GetAsyncEnumerator(CancellationToken.None);
         await using (events.ConfigureAwait(false))
@@ -51,7 +54,8 @@ internal sealed partial class RunEngine
                 {
                     throw ServerErrors.Translate(ex, _options.ApiKey);
                 }
-                catch (Exception ex) when (ex is HttpRequestException or IOException or Polly.Timeout.TimeoutRejectedException)
+                catch (Exception ex) when (ex is HttpRequestException or IOException or Polly.Timeout.TimeoutRejectedException
+                    || (ex is OperationCanceledException && !callerToken.IsCancellationRequested))
                 {
                     throw ServerErrors.Transport(ex, _options.ApiKey);
                 }
@@ -141,10 +145,16 @@ internal sealed partial class RunEngine
 
                         if (_backend.ToolOutputsContinueInNewRun)
                         {
-                            // Responses: the finished response is a step of the run; its usage and messages add to the run's.
+                            // Responses: the finished response is a step of the run, done once its outputs go in (as an
+                            // Assistants tool-calls step completes on submit); its usage and messages add to the run's.
+                            var step = run.AsStep();
                             context.EarlierUsage = Sum(context.EarlierUsage, run.Usage);
-                            context.EarlierTurnSteps.Add(run.AsStep());
+                            context.EarlierTurnSteps.Add(step);
                             context.EarlierTurnMessages.AddRange(run.Messages ?? []);
+                            foreach (var e in stream.OnPolledStep(step))
+                            {
+                                yield return e;
+                            }
                         }
 
                         if (!streamRound)
@@ -198,7 +208,9 @@ internal sealed partial class RunEngine
                         }
                         else if (latest.Id != operation.Snapshot.Id)
                         {
-                            // Responses: the outputs went in a new response; the binding names it, so a cancel reaches it.
+                            // Responses: the outputs went in a new response; the run follows it first (a cancellation from
+                            // here on reaches the running response), then the binding names it.
+                            operation.Snapshot = latest;
                             await OnNextResponseAsync(context, latest, cancellationToken).ConfigureAwait(false);
                         }
 
@@ -259,9 +271,14 @@ internal sealed partial class RunEngine
 
                     if (settled.Status == RunStatus.RequiresAction && context.StopReason is null)
                     {
-                        foreach (var e in ResponseStep(stream, settled))
+                        // What the stream did not show of the round: a turn's own messages (Responses: text before its
+                        // tool calls), then the calls.
+                        foreach (var m in settled.Messages ?? [])
                         {
-                            yield return e;
+                            foreach (var e in stream.CatchUp(m))
+                            {
+                                yield return e;
+                            }
                         }
 
                         for (var i = 0; i < settled.RequiredToolCalls.Count; i++)
@@ -417,11 +434,12 @@ internal sealed partial class RunEngine
     }
 
     /// <summary>
-    /// Responses: a response seen finished other than at the end of its own stream (followed by polling) is one finished
-    /// step of the run, emitted once. Other protocols read their steps from the server.
+    /// Responses: a response that ended the run (or failed before a re-run) is one finished step of the run, emitted once
+    /// (a streamed response's step was emitted at the end of its stream; a stopped one's step is emitted here, cancelled,
+    /// as the result has it). Other protocols read their steps from the server.
     /// </summary>
     private IEnumerable<RunStreamEvent> ResponseStep(IRunStream stream, RunSnapshot response) =>
-        _backend.ToolOutputsContinueInNewRun && (response.Status == RunStatus.RequiresAction || response.Status.IsTerminal())
+        _backend.ToolOutputsContinueInNewRun && response.Status.IsTerminal()
             ? stream.OnPolledStep(response.AsStep())
             : [];
 

@@ -152,7 +152,7 @@ internal sealed class ResponsesStreamMapper
         if (!_text.ContainsKey(message.Id))
         {
             Track(message.Id);
-            yield return new MessageCreatedEvent(_threadId, ResponseId, message.Id);
+            yield return new MessageCreatedEvent(_threadId, message.RunId ?? Snapshot?.Id, message.Id);
         }
 
         var emitted = _text[message.Id].ToString();
@@ -160,11 +160,11 @@ internal sealed class ResponsesStreamMapper
         {
             var rest = message.Text[emitted.Length..];
             _text[message.Id].Append(rest);
-            yield return new TextDeltaEvent(_threadId, ResponseId, message.Id, rest);
+            yield return new TextDeltaEvent(_threadId, message.RunId ?? Snapshot?.Id, message.Id, rest);
         }
 
         _completed[message.Id] = message;
-        yield return new MessageCompletedEvent(_threadId, ResponseId, message, incomplete: false);
+        yield return new MessageCompletedEvent(_threadId, message.RunId ?? Snapshot?.Id, message, incomplete: false);
     }
 
     /// <summary>Follows a response seen other than in its stream (a re-run followed by polling), emitting nothing.</summary>
