@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Assistants.Kit.Tests.Protocols;
+using Assistants.Kit.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
@@ -120,6 +121,65 @@ public sealed class StreamedPathEdgeTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.NotNull(store.NextRunId);
         Assert.Contains(k.Requests.Where("POST", "/responses/*/cancel"), r => r.Path == $"/responses/{store.NextRunId}/cancel");
+    }
+
+    /// <summary>
+    /// Responses, streamed: the caller cancels while <c>POST /responses</c> is in flight. Responses cannot be listed, so a
+    /// creation abandoned half-way could leave an unknown response running in the conversation: the kit sees the creation
+    /// through (only the HTTP timeouts bound it), learns the response's ID from its first event, and cancels that response.
+    /// </summary>
+    [Theory]
+    [InlineData(1)] // the run's first response
+    [InlineData(2)] // the response that carries a tool round's outputs
+    public async Task Responses_CallerCancelsWhileTheStreamedCreateIsInFlight_TheResponseIsSeenThroughAndCancelled(int nth)
+    {
+        var emulatorTime = new FakeTimeProvider(ProtocolKit.Start);
+        await using var k = await ProtocolKit.StartAsync(
+            AssistantsProtocol.Responses,
+            time: emulatorTime,
+            kitTime: TimeProvider.System,
+            emulator: e => e.InProgressDuration = TimeSpan.FromMinutes(1));
+        k.Script.OnRun(1).CallTools(("get_weather", ParisArguments)).Reply("late");
+        k.Script.OnRun(2).Reply("Next one.");
+        k.Emulator.Faults.On("POST", "/responses").OnNth(nth).Delay(TimeSpan.FromSeconds(2));
+        using var cts = new CancellationTokenSource();
+
+        var run = Task.Run(() => CollectAsync(k.Runner.StreamAsync("cancel-create", "Weather?", cancellationToken: cts.Token)));
+        for (var i = 0; k.Requests.Count("POST", "/responses") < nth; i++)
+        {
+            // The first response takes a minute of emulator time before it asks for the tool.
+            Assert.True(i < 2_000, "The kit never sent the create.");
+            await Task.Delay(5);
+            if (k.Requests.Count("POST", "/responses") < nth)
+            {
+                emulatorTime.Advance(TimeSpan.FromSeconds(1));
+            }
+        }
+
+        await cts.CancelAsync();
+        for (var i = 0; i < 2_000 && !run.IsCompleted; i++)
+        {
+            // Release the held create (its delay may start a moment after the request was logged); the response it
+            // creates stays in progress for a minute of emulator time, far longer than the kit needs to cancel it.
+            emulatorTime.Advance(TimeSpan.FromMilliseconds(100));
+            await Task.WhenAny(run, Task.Delay(5));
+        }
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run.WaitAsync(TimeSpan.FromSeconds(30)));
+        var created = k.Requests.Where("POST", "/responses")[nth - 1];
+        Assert.Equal(200, created.StatusCode); // not abandoned
+        var responseId = Assert.Single(k.Requests.Where("POST", "/responses/*/cancel")).Path.Split('/')[2];
+        var binding = await k.Store.GetAsync("cancel-create", AssistantsProtocol.Responses);
+        Assert.Equal(responseId, binding!.ActiveRunId);
+
+        var next = k.Runner.RunAsync("cancel-create", "Hello again.");
+        for (var i = 0; i < 2_000 && !next.IsCompleted; i++)
+        {
+            emulatorTime.Advance(TimeSpan.FromSeconds(1));
+            await Task.WhenAny(next, Task.Delay(5));
+        }
+
+        Assert.Equal("Next one.", (await next.WaitAsync(TimeSpan.FromSeconds(30))).Text);
     }
 
     /// <summary>A store that, when the binding's active run moves to a second run ID, cancels the caller and honours it.</summary>

@@ -25,7 +25,10 @@ internal sealed class ResponsesRunStream : IRunStream
     private readonly ResponsesStreamMapper _mapper;
     private Stream? _body;
     private IAsyncEnumerator<SseItem<string>>? _events;
-    private CancellationToken _cancellationToken;
+    private CancellationToken _callerToken;
+    private CancellationTokenSource? _reading;
+    private CancellationTokenRegistration _callerRegistration;
+    private volatile bool _announced;
     private int _resumes;
 
     public ResponsesRunStream(ResponsesProtocolBackend backend, RunRequest request)
@@ -64,6 +67,17 @@ internal sealed class ResponsesRunStream : IRunStream
                     if (JsonNode.Parse(_events.Current.Data) is JsonObject data)
                     {
                         _mapper.Map(data, events);
+                        if (!_announced && _mapper.ResponseId is not null)
+                        {
+                            // The response is known: from here on the caller's cancellation ends the reading (and the
+                            // engine cancels this response).
+                            _announced = true;
+                            if (_callerToken.IsCancellationRequested)
+                            {
+                                await _reading!.CancelAsync().ConfigureAwait(false);
+                            }
+                        }
+
                         return true;
                     }
 
@@ -71,7 +85,7 @@ internal sealed class ResponsesRunStream : IRunStream
                 }
             }
             catch (Exception ex) when (ex is IOException or HttpRequestException or JsonException
-                || (ex is OperationCanceledException && !_cancellationToken.IsCancellationRequested))
+                || (ex is OperationCanceledException && !_callerToken.IsCancellationRequested))
             {
                 failure = ex;
             }
@@ -100,7 +114,7 @@ internal sealed class ResponsesRunStream : IRunStream
                 throw new AssistantsServerException(0, null, $"The stream of response {responseId} broke {MaxResumes} times.", failure);
             }
 
-            Start(await _backend.ResumeStreamAsync(responseId, _mapper.LastSequence, _cancellationToken).ConfigureAwait(false), _cancellationToken);
+            Start(await _backend.ResumeStreamAsync(responseId, _mapper.LastSequence, _reading!.Token).ConfigureAwait(false));
         }
 
         return false;
@@ -116,25 +130,47 @@ internal sealed class ResponsesRunStream : IRunStream
 
     public IEnumerable<RunStreamEvent> CatchUp(ToolCallRequest call, int index) => _mapper.CatchUp(call, index);
 
-    public ValueTask DisposeAsync() => CloseAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await CloseAsync().ConfigureAwait(false);
+        await _callerRegistration.DisposeAsync().ConfigureAwait(false);
+        _reading?.Dispose();
+    }
 
     /// <summary>
     /// Creates the run's next response, streamed. Responses cannot be listed, so a creation that may have landed is never
-    /// re-sent (the backend sends it again only when no connection was made): nothing is ever found to follow instead.
+    /// re-sent (the backend sends it again only when no connection was made), and never abandoned: the caller's
+    /// cancellation does not cut the request nor the reading of the response's first event (only the HTTP timeouts bound
+    /// them), so the kit learns the response's ID and the engine cancels that response instead of leaving an unknown one
+    /// running in the conversation. After that event the caller's cancellation ends the reading at once.
     /// </summary>
     private async Task<RunSnapshot?> OpenResponseAsync(JsonArray input, CancellationToken cancellationToken)
     {
         _mapper.BeginResponse();
         _resumes = 0;
-        Start(await _backend.OpenStreamAsync(_settings, _request.ThreadId, input, _request.OperationId, cancellationToken).ConfigureAwait(false), cancellationToken);
+        _announced = false;
+        await _callerRegistration.DisposeAsync().ConfigureAwait(false);
+        _reading?.Dispose();
+        _reading = new CancellationTokenSource();
+        _callerToken = cancellationToken;
+        _callerRegistration = cancellationToken.Register(static state => ((ResponsesRunStream)state!).OnCallerCancelled(), this);
+        Start(await _backend.OpenStreamAsync(_settings, _request.ThreadId, input, _request.OperationId, CancellationToken.None).ConfigureAwait(false));
         return null;
     }
 
-    private void Start(Stream body, CancellationToken cancellationToken)
+    private void OnCallerCancelled()
     {
+        if (_announced)
+        {
+            _reading?.Cancel();
+        }
+    }
+
+    private void Start(Stream body)
+    {
+        var token = _reading!.Token;
         _body = body;
-        _cancellationToken = cancellationToken;
-        _events = SseParser.Create(body).EnumerateAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
+        _events = SseParser.Create(body).EnumerateAsync(token).GetAsyncEnumerator(token);
     }
 
     private async ValueTask CloseAsync()

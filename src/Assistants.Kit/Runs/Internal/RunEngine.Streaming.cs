@@ -371,7 +371,9 @@ internal sealed partial class RunEngine
             await stream.DisposeAsync().ConfigureAwait(false);
             if (!finished && cancellationToken.IsCancellationRequested)
             {
+                // A run the stream announced but the engine did not get to adopt is cancelled too.
                 context.ErrorType = "cancelled";
+                operation ??= stream.Run is { } announced ? new RunOperation(this, context, announced) : null;
                 operation ??= await FindAfterCancellationAsync(context).ConfigureAwait(false);
                 if (operation is not null)
                 {
