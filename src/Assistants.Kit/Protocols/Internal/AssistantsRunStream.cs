@@ -1,7 +1,6 @@
 using System.ClientModel;
 using System.Text.RegularExpressions;
 using Assistants.Kit.Streaming.Internal;
-using Assistants.Kit.Tools.Internal;
 using OpenAI.Assistants;
 
 namespace Assistants.Kit.Protocols.Internal;
@@ -11,7 +10,7 @@ namespace Assistants.Kit.Protocols.Internal;
 /// (SSE parsed by the client into <see cref="StreamingUpdate"/>s), mapped by <see cref="StreamingUpdateMapper"/>. A
 /// broken stream cannot be resumed on this protocol: <see cref="Broken"/> tells the engine to follow the run by polling.
 /// </summary>
-internal sealed partial class AssistantsRunStream : IRunStream
+internal sealed partial class AssistantsRunStream : MappedRunStream
 {
     private readonly AssistantsProtocolBackend _backend;
     private readonly RunRequest _request;
@@ -19,25 +18,24 @@ internal sealed partial class AssistantsRunStream : IRunStream
     private AsyncStreamingResult<StreamingUpdate>? _stream;
     private IAsyncEnumerator<StreamingUpdate>? _updates;
     private CancellationToken _cancellationToken;
+    private bool _broken;
 
     public AssistantsRunStream(AssistantsProtocolBackend backend, RunRequest request)
+        : this(backend, request, new StreamingUpdateMapper(request.ThreadId))
+    {
+    }
+
+    private AssistantsRunStream(AssistantsProtocolBackend backend, RunRequest request, StreamingUpdateMapper mapper)
+        : base(mapper)
     {
         _backend = backend;
         _request = request;
-        _mapper = new StreamingUpdateMapper(request.ThreadId);
+        _mapper = mapper;
     }
 
-    public RunSnapshot? Run => _mapper.LastRun;
+    public override bool Broken => _broken;
 
-    public IReadOnlyList<RunStepRecord> Steps => _mapper.Steps;
-
-    public IReadOnlyList<AssistantMessage> CompletedMessages => _mapper.CompletedMessages;
-
-    public bool AllMessagesCompleted => _mapper.AllMessagesCompleted;
-
-    public bool Broken { get; private set; }
-
-    public async Task<RunSnapshot?> OpenAsync(CancellationToken cancellationToken)
+    public override async Task<RunSnapshot?> OpenAsync(CancellationToken cancellationToken)
     {
         try
         {
@@ -58,7 +56,7 @@ internal sealed partial class AssistantsRunStream : IRunStream
         return null;
     }
 
-    public async Task<RunSnapshot?> SubmitToolOutputsAsync(RunSnapshot run, IReadOnlyList<KeyValuePair<string, string>> outputs, CancellationToken cancellationToken)
+    public override async Task<RunSnapshot?> SubmitToolOutputsAsync(RunSnapshot run, IReadOnlyList<KeyValuePair<string, string>> outputs, CancellationToken cancellationToken)
     {
         _mapper.BeginSubmitStream();
         try
@@ -80,7 +78,7 @@ internal sealed partial class AssistantsRunStream : IRunStream
             : current;
     }
 
-    public async ValueTask<bool> ReadAsync(List<RunStreamEvent> events)
+    public override async ValueTask<bool> ReadAsync(List<RunStreamEvent> events)
     {
         if (_updates is null)
         {
@@ -105,7 +103,7 @@ internal sealed partial class AssistantsRunStream : IRunStream
         {
             // A dropped connection (an I/O exception) or an error event (a ClientResultException): either way this
             // enumerator is finished; the run, if it exists, goes on.
-            Broken = true;
+            _broken = true;
             if (ex is ClientResultException sseError && ParseStreamError(sseError) is { } parsed)
             {
                 events.Add(new RunErrorEvent(_request.ThreadId, _mapper.RunId, parsed.Code, parsed.Message));
@@ -119,17 +117,7 @@ internal sealed partial class AssistantsRunStream : IRunStream
         return true;
     }
 
-    public void Follow(RunSnapshot run) => _mapper.Follow(run);
-
-    public IEnumerable<RunStreamEvent> OnPolledStatus(RunSnapshot run) => _mapper.OnPolledStatus(run);
-
-    public IEnumerable<RunStreamEvent> OnPolledStep(RunStepRecord step) => _mapper.OnPolledStep(step);
-
-    public IEnumerable<RunStreamEvent> CatchUp(AssistantMessage message) => _mapper.CatchUp(message);
-
-    public IEnumerable<RunStreamEvent> CatchUp(ToolCallRequest call, int index) => _mapper.CatchUp(call, index);
-
-    public ValueTask DisposeAsync() => CloseAsync();
+    public override ValueTask DisposeAsync() => CloseAsync();
 
     /// <summary>
     /// The OpenAI client surfaces an SSE <c>error</c> event as a <c>ClientResultException</c> without a status, whose
@@ -156,7 +144,7 @@ internal sealed partial class AssistantsRunStream : IRunStream
 
     private void Start(AsyncStreamingResult<StreamingUpdate> stream, CancellationToken cancellationToken)
     {
-        Broken = false;
+        _broken = false;
         _stream = stream;
         _cancellationToken = cancellationToken;
         _updates = ((IAsyncEnumerable<StreamingUpdate>)stream).GetAsyncEnumerator(cancellationToken);

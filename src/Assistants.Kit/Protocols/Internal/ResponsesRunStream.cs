@@ -2,7 +2,6 @@ using System.Net.ServerSentEvents;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Assistants.Kit.Streaming.Internal;
-using Assistants.Kit.Tools.Internal;
 
 namespace Assistants.Kit.Protocols.Internal;
 
@@ -14,7 +13,7 @@ namespace Assistants.Kit.Protocols.Internal;
 /// (<c>starting_after</c>), never by creating the response again; a segment therefore never ends broken: it ends at the
 /// response's final event.
 /// </summary>
-internal sealed class ResponsesRunStream : IRunStream
+internal sealed class ResponsesRunStream : MappedRunStream
 {
     /// <summary>How many times one response's stream is resumed before the kit gives up on it.</summary>
     internal const int MaxResumes = 5;
@@ -32,30 +31,28 @@ internal sealed class ResponsesRunStream : IRunStream
     private int _resumes;
 
     public ResponsesRunStream(ResponsesProtocolBackend backend, RunRequest request)
+        : this(backend, request, new ResponsesStreamMapper(request.ThreadId))
+    {
+    }
+
+    private ResponsesRunStream(ResponsesProtocolBackend backend, RunRequest request, ResponsesStreamMapper mapper)
+        : base(mapper)
     {
         _backend = backend;
         _request = request;
         _settings = ResponsesProtocolBackend.Settings(request);
-        _mapper = new ResponsesStreamMapper(request.ThreadId);
+        _mapper = mapper;
     }
 
-    public RunSnapshot? Run => _mapper.Snapshot;
+    public override bool Broken => false;
 
-    public IReadOnlyList<RunStepRecord> Steps => _mapper.Steps;
-
-    public IReadOnlyList<AssistantMessage> CompletedMessages => _mapper.CompletedMessages;
-
-    public bool AllMessagesCompleted => _mapper.AllMessagesCompleted;
-
-    public bool Broken => false;
-
-    public Task<RunSnapshot?> OpenAsync(CancellationToken cancellationToken) =>
+    public override Task<RunSnapshot?> OpenAsync(CancellationToken cancellationToken) =>
         OpenResponseAsync([], cancellationToken);
 
-    public Task<RunSnapshot?> SubmitToolOutputsAsync(RunSnapshot run, IReadOnlyList<KeyValuePair<string, string>> outputs, CancellationToken cancellationToken) =>
+    public override Task<RunSnapshot?> SubmitToolOutputsAsync(RunSnapshot run, IReadOnlyList<KeyValuePair<string, string>> outputs, CancellationToken cancellationToken) =>
         OpenResponseAsync(ResponsesProtocolBackend.OutputItems(outputs), cancellationToken);
 
-    public async ValueTask<bool> ReadAsync(List<RunStreamEvent> events)
+    public override async ValueTask<bool> ReadAsync(List<RunStreamEvent> events)
     {
         while (_events is not null)
         {
@@ -120,17 +117,7 @@ internal sealed class ResponsesRunStream : IRunStream
         return false;
     }
 
-    public void Follow(RunSnapshot run) => _mapper.Follow(run);
-
-    public IEnumerable<RunStreamEvent> OnPolledStatus(RunSnapshot run) => _mapper.OnPolledStatus(run);
-
-    public IEnumerable<RunStreamEvent> OnPolledStep(RunStepRecord step) => _mapper.OnPolledStep(step);
-
-    public IEnumerable<RunStreamEvent> CatchUp(AssistantMessage message) => _mapper.CatchUp(message);
-
-    public IEnumerable<RunStreamEvent> CatchUp(ToolCallRequest call, int index) => _mapper.CatchUp(call, index);
-
-    public async ValueTask DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
         await CloseAsync().ConfigureAwait(false);
         await _callerRegistration.DisposeAsync().ConfigureAwait(false);

@@ -10,14 +10,14 @@ namespace Assistants.Kit.Streaming.Internal;
 /// responses). Events at or below the last sequence number seen are ignored, so a resumed stream never repeats one. It
 /// remembers what it emitted (per message, per call, per step), so what the kit catches up on afterwards comes once.
 /// </summary>
-internal sealed class ResponsesStreamMapper
+internal sealed class ResponsesStreamMapper : IStreamMapper
 {
     private readonly string _threadId;
     private readonly Dictionary<string, StringBuilder> _text = new(StringComparer.Ordinal);
     private readonly Dictionary<string, AssistantMessage> _completed = new(StringComparer.Ordinal);
     private readonly List<string> _messageOrder = [];
     private readonly Dictionary<string, (string CallId, int Index)> _calls = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, (int Index, StringBuilder Arguments)> _arguments = new(StringComparer.Ordinal);
+    private readonly EmittedToolCalls _emittedCalls = new();
     private readonly List<RunStepRecord> _steps = [];
     private RunStatus? _lastStatus;
 
@@ -34,6 +34,8 @@ internal sealed class ResponsesStreamMapper
 
     /// <summary>Gets the response as last reported (created, in progress, or final).</summary>
     public RunSnapshot? Snapshot { get; private set; }
+
+    RunSnapshot? IStreamMapper.Run => Snapshot;
 
     /// <summary>Gets a value indicating whether the current response reached a final event.</summary>
     public bool Finished { get; private set; }
@@ -98,7 +100,7 @@ internal sealed class ResponsesStreamMapper
                     var index = e["output_index"]?.GetValue<int>() ?? 0;
                     var callId = item["call_id"]?.GetValue<string>() ?? itemId;
                     _calls[itemId] = (callId, index);
-                    _arguments[callId] = (index, new StringBuilder());
+                    _emittedCalls.Started(callId, index);
                     events.Add(new ToolCallStartedEvent(_threadId, ResponseId, callId, ToolCallType.Function, item["name"]?.GetValue<string>(), index));
                 }
 
@@ -121,7 +123,7 @@ internal sealed class ResponsesStreamMapper
                 var argumentsDelta = e["delta"]?.GetValue<string>() ?? string.Empty;
                 if (argumentsDelta.Length > 0 && _calls.TryGetValue(callItem, out var call))
                 {
-                    _arguments[call.CallId].Arguments.Append(argumentsDelta);
+                    _emittedCalls.Appended(call.CallId, argumentsDelta);
                     events.Add(new ToolCallArgumentsDeltaEvent(_threadId, ResponseId, call.CallId, call.Index, argumentsDelta));
                 }
 
@@ -191,27 +193,7 @@ internal sealed class ResponsesStreamMapper
     }
 
     /// <summary>Announces a function call the stream did not (fully) deliver: its start when unseen, then the rest of its arguments.</summary>
-    public IEnumerable<RunStreamEvent> CatchUp(ToolCallRequest call, int index)
-    {
-        if (_arguments.TryGetValue(call.ToolCallId, out var seen))
-        {
-            index = seen.Index;
-        }
-        else
-        {
-            seen = (index, new StringBuilder());
-            _arguments[call.ToolCallId] = seen;
-            yield return new ToolCallStartedEvent(_threadId, Snapshot?.Id, call.ToolCallId, ToolCallType.Function, call.Name, index);
-        }
-
-        var sent = seen.Arguments.ToString();
-        if (call.ArgumentsJson.Length > sent.Length && call.ArgumentsJson.StartsWith(sent, StringComparison.Ordinal))
-        {
-            var rest = call.ArgumentsJson[sent.Length..];
-            seen.Arguments.Append(rest);
-            yield return new ToolCallArgumentsDeltaEvent(_threadId, Snapshot?.Id, call.ToolCallId, index, rest);
-        }
-    }
+    public IEnumerable<RunStreamEvent> CatchUp(ToolCallRequest call, int index) => _emittedCalls.CatchUp(_threadId, Snapshot?.Id, call, index);
 
     /// <summary>A status change comes from the response's status field, never from the event's name.</summary>
     private void OnStatus(RunSnapshot response, List<RunStreamEvent> events)

@@ -11,14 +11,14 @@ namespace Assistants.Kit.Streaming.Internal;
 /// engine needs afterwards: the pending tool calls, the last run snapshot, the steps, and the text emitted per message
 /// (so a recovered stream emits exactly the missing rest). One instance per run; not thread-safe.
 /// </summary>
-internal sealed class StreamingUpdateMapper
+internal sealed class StreamingUpdateMapper : IStreamMapper
 {
     private readonly string _threadId;
     private readonly Dictionary<string, StringBuilder> _text = new(StringComparer.Ordinal);
     private readonly Dictionary<string, AssistantMessage> _completedMessages = new(StringComparer.Ordinal);
     private readonly List<string> _messageOrder = [];
     private readonly Dictionary<(string StepId, int Index), string> _callIds = [];
-    private readonly Dictionary<string, (int Index, StringBuilder Arguments)> _arguments = new(StringComparer.Ordinal);
+    private readonly EmittedToolCalls _calls = new();
     private readonly HashSet<string> _completedCalls = new(StringComparer.Ordinal);
     private readonly Dictionary<string, RunStepRecord> _steps = new(StringComparer.Ordinal);
     private readonly List<string> _stepOrder = [];
@@ -33,6 +33,8 @@ internal sealed class StreamingUpdateMapper
 
     /// <summary>Gets the last run snapshot seen (run events carry the whole run).</summary>
     public RunSnapshot? LastRun { get; private set; }
+
+    RunSnapshot? IStreamMapper.Run => LastRun;
 
     /// <summary>Gets the tool calls of the current <c>requires_action</c> (one update per call).</summary>
     public List<ToolCallRequest> RequiredCalls { get; } = [];
@@ -164,27 +166,7 @@ internal sealed class StreamingUpdateMapper
     /// Announces a function call the stream did not (fully) deliver, read from the run after a recovery: the start when
     /// it was never seen, then the part of its arguments beyond what was already emitted.
     /// </summary>
-    public IEnumerable<RunStreamEvent> CatchUp(ToolCallRequest call, int index)
-    {
-        if (_arguments.TryGetValue(call.ToolCallId, out var seen))
-        {
-            index = seen.Index;
-        }
-        else
-        {
-            seen = (index, new StringBuilder());
-            _arguments[call.ToolCallId] = seen;
-            yield return new ToolCallStartedEvent(_threadId, RunId, call.ToolCallId, ToolCallType.Function, call.Name, index);
-        }
-
-        var sent = seen.Arguments.ToString();
-        if (call.ArgumentsJson.Length > sent.Length && call.ArgumentsJson.StartsWith(sent, StringComparison.Ordinal))
-        {
-            var rest = call.ArgumentsJson[sent.Length..];
-            seen.Arguments.Append(rest);
-            yield return new ToolCallArgumentsDeltaEvent(_threadId, RunId, call.ToolCallId, index, rest);
-        }
-    }
+    public IEnumerable<RunStreamEvent> CatchUp(ToolCallRequest call, int index) => _calls.CatchUp(_threadId, RunId, call, index);
 
     /// <summary>Records a step read from the server after a recovery, emitting it when it was not seen before.</summary>
     public IEnumerable<RunStreamEvent> OnPolledStep(RunStepRecord step)
@@ -227,7 +209,7 @@ internal sealed class StreamingUpdateMapper
 
             callId = newId;
             _callIds[key] = callId;
-            _arguments[callId] = (key.Item2, new StringBuilder());
+            _calls.Started(callId, key.Item2);
             // The update has no tool type: a function is announced with its name, a code interpreter call with its
             // (empty) input; the client's result and output lists are never null, so they only count when not empty.
             var type = details.FunctionName is not null ? ToolCallType.Function
@@ -239,7 +221,7 @@ internal sealed class StreamingUpdateMapper
         var delta = details.FunctionArguments ?? details.CodeInterpreterInput;
         if (!string.IsNullOrEmpty(delta))
         {
-            _arguments[callId].Arguments.Append(delta);
+            _calls.Appended(callId, delta);
             events.Add(new ToolCallArgumentsDeltaEvent(_threadId, RunId, callId, key.Item2, delta, details.FunctionArguments is not null ? ToolCallType.Function : ToolCallType.CodeInterpreter));
         }
     }
