@@ -182,6 +182,77 @@ public sealed class StreamedPathEdgeTests
         Assert.Equal("Next one.", (await next.WaitAsync(TimeSpan.FromSeconds(30))).Text);
     }
 
+    /// <summary>
+    /// Responses, streamed: the caller cancels while the tool round's completion is being handed out (before the outputs
+    /// are sent). The token is already cancelled when the next POST /responses would go out: it must not be sent.
+    /// </summary>
+    [Fact]
+    public async Task Responses_CallerCancelledBeforeTheToolRoundCreate_NoSecondResponseIsCreated()
+    {
+        await using var k = await ProtocolKit.StartAsync(AssistantsProtocol.Responses);
+        k.Script.OnRun(1).CallTools(("get_weather", """{"city":"Paris"}""")).Reply("late");
+        using var cts = new CancellationTokenSource();
+
+        var ex = await Record.ExceptionAsync(async () =>
+        {
+            await foreach (var e in k.Runner.StreamAsync("cancel-before-submit", "Weather?", cancellationToken: cts.Token))
+            {
+                if (e is ToolCallCompletedEvent)
+                {
+                    cts.Cancel();
+                }
+            }
+        });
+
+        Assert.IsAssignableFrom<OperationCanceledException>(ex);
+        Assert.Equal(1, k.Requests.Count("POST", "/responses"));
+    }
+
+    /// <summary>
+    /// Responses, streamed: the consumer cancels and stops enumerating at the first event of the tool round's response
+    /// (announced by the stream, not yet adopted by the engine): that running response must be the one cancelled.
+    /// </summary>
+    [Fact]
+    public async Task Responses_CancelAndBreakAtTheNextResponsesFirstEvent_TheNextResponseIsCancelled()
+    {
+        var emulatorTime = new FakeTimeProvider(ProtocolKit.Start);
+        await using var k = await ProtocolKit.StartAsync(
+            AssistantsProtocol.Responses,
+            time: emulatorTime,
+            kitTime: TimeProvider.System,
+            emulator: e => e.InProgressDuration = TimeSpan.FromMinutes(1));
+        k.Script.OnRun(1).CallTools(("get_weather", """{"city":"Paris"}""")).Reply("late");
+        using var cts = new CancellationTokenSource();
+        string? firstId = null;
+        string? nextId = null;
+
+        var run = Task.Run(async () =>
+        {
+            var submitted = false;
+            await foreach (var e in k.Runner.StreamAsync("cancel-break", "Weather?", cancellationToken: cts.Token))
+            {
+                firstId ??= e.RunId;
+                submitted |= e is ToolCallCompletedEvent;
+                if (submitted && e.RunId is { } id && id != firstId)
+                {
+                    nextId = id;
+                    cts.Cancel();
+                    break;
+                }
+            }
+        });
+        for (var i = 0; i < 3_000 && !run.IsCompleted; i++)
+        {
+            emulatorTime.Advance(TimeSpan.FromSeconds(1));
+            await Task.WhenAny(run, Task.Delay(5));
+        }
+
+        await run.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.NotNull(nextId);
+        var cancels = k.Requests.Where("POST", "/responses/*/cancel").Select(r => r.Path).ToList();
+        Assert.Contains($"/responses/{nextId}/cancel", cancels);
+    }
+
     /// <summary>A store that, when the binding's active run moves to a second run ID, cancels the caller and honours it.</summary>
     private sealed class CancelOnNextRunStore(CancellationTokenSource caller) : IConversationStore
     {

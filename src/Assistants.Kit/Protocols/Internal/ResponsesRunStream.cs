@@ -27,7 +27,8 @@ internal sealed class ResponsesRunStream : MappedRunStream
     private CancellationToken _callerToken;
     private CancellationTokenSource? _reading;
     private CancellationTokenRegistration _callerRegistration;
-    private volatile bool _announced;
+    private readonly Lock _announcing = new();
+    private bool _announced;
     private int _resumes;
 
     public ResponsesRunStream(ResponsesProtocolBackend backend, RunRequest request)
@@ -64,15 +65,11 @@ internal sealed class ResponsesRunStream : MappedRunStream
                     if (JsonNode.Parse(_events.Current.Data) is JsonObject data)
                     {
                         _mapper.Map(data, events);
-                        if (!_announced && _mapper.ResponseId is not null)
+                        if (!_announced && _mapper.ResponseId is not null && Announce())
                         {
-                            // The response is known: from here on the caller's cancellation ends the reading (and the
+                            // The response is known, and the caller has already cancelled: the reading ends here (and the
                             // engine cancels this response).
-                            _announced = true;
-                            if (_callerToken.IsCancellationRequested)
-                            {
-                                await _reading!.CancelAsync().ConfigureAwait(false);
-                            }
+                            await _reading!.CancelAsync().ConfigureAwait(false);
                         }
 
                         return true;
@@ -103,6 +100,8 @@ internal sealed class ResponsesRunStream : MappedRunStream
             // The stream ended or broke before the response's final event: resume it after the last event seen.
             if (_mapper.ResponseId is not { } responseId)
             {
+                _callerToken.ThrowIfCancellationRequested(); // the caller left: that, not the cut, is the outcome
+
                 throw new AssistantsServerException(0, null, "The response stream broke before the response was announced; responses cannot be listed, so it cannot be followed.", failure);
             }
 
@@ -133,10 +132,11 @@ internal sealed class ResponsesRunStream : MappedRunStream
     /// </summary>
     private async Task<RunSnapshot?> OpenResponseAsync(JsonArray input, CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested(); // nothing sent yet: a caller who left gets no new response
         _mapper.BeginResponse();
         _resumes = 0;
-        _announced = false;
         await _callerRegistration.DisposeAsync().ConfigureAwait(false);
+        _announced = false;
         _reading?.Dispose();
         _reading = new CancellationTokenSource();
         _callerToken = cancellationToken;
@@ -145,9 +145,26 @@ internal sealed class ResponsesRunStream : MappedRunStream
         return null;
     }
 
+    /// <summary>Marks the response announced; returns whether the caller had already cancelled (then reading must end).</summary>
+    private bool Announce()
+    {
+        lock (_announcing)
+        {
+            _announced = true;
+            return _callerToken.IsCancellationRequested;
+        }
+    }
+
+    /// <summary>The caller cancelled: reading ends now if the response is known, else once it is (see <see cref="Announce"/>).</summary>
     private void OnCallerCancelled()
     {
-        if (_announced)
+        bool announced;
+        lock (_announcing)
+        {
+            announced = _announced;
+        }
+
+        if (announced)
         {
             _reading?.Cancel();
         }

@@ -192,14 +192,9 @@ internal sealed partial class RunEngine
                 while (segmentOpen)
                 {
                     segmentOpen = await stream.ReadAsync(events).ConfigureAwait(false);
-                    var stepFinished = false;
-                    foreach (var e in events)
-                    {
-                        stepFinished |= e is RunStepCompletedEvent;
-                        yield return e;
-                    }
 
-                    events.Clear();
+                    // The engine follows what the update announced before the consumer sees it: a consumer that stops here
+                    // (cancelled) leaves the run it saw known, and cancelled.
                     if (stream.Run is { } latest)
                     {
                         if (operation is null)
@@ -217,6 +212,14 @@ internal sealed partial class RunEngine
                         operation.Snapshot = latest;
                     }
 
+                    var stepFinished = false;
+                    foreach (var e in events)
+                    {
+                        stepFinished |= e is RunStepCompletedEvent;
+                        yield return e;
+                    }
+
+                    events.Clear();
                     if (stepFinished && operation is not null && !operation.Snapshot.Status.IsTerminal()
                         && context.StopReason is null && context.Accounting is { HasBudgets: true } session)
                     {
@@ -416,8 +419,16 @@ internal sealed partial class RunEngine
         }
 
         await stream.DisposeAsync().ConfigureAwait(false);
-        stream = _backend.CreateRunStream(BuildRunRequest(context, context.Assistant));
-        return (stream, await stream.OpenAsync(cancellationToken).ConfigureAwait(false));
+        var again = _backend.CreateRunStream(BuildRunRequest(context, context.Assistant));
+        try
+        {
+            return (again, await again.OpenAsync(cancellationToken).ConfigureAwait(false));
+        }
+        catch
+        {
+            await again.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
     /// <summary>
