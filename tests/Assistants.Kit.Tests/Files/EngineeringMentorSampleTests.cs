@@ -57,6 +57,19 @@ public sealed class EngineeringMentorSampleTests : IDisposable
     }
 
     [Fact]
+    public async Task UnconvertibleConfigurationValue_IsAConfigurationError_Exit2()
+    {
+        var (exit, stdout, stderr) = await RunWithEnvironmentAsync(
+            new Dictionary<string, string?> { ["AssistantsKit__Polling__Timeout"] = "abc" }, "When do we release?");
+
+        Assert.Equal(2, exit);
+        Assert.Empty(stdout);
+        Assert.Contains("error: ", stderr, StringComparison.Ordinal);
+        Assert.Contains("'AssistantsKit:Polling:Timeout'", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void TheShippedHandbook_IsTheMarkdownNextToTheSample()
     {
         var text = System.Text.Encoding.UTF8.GetString(EngineeringMentorApp.Handbook());
@@ -67,12 +80,15 @@ public sealed class EngineeringMentorSampleTests : IDisposable
 
     private static List<string> Lines(string text) => [.. text.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Length > 0)];
 
-    private async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args)
+    private Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args) =>
+        RunWithEnvironmentAsync(new Dictionary<string, string?>(), args);
+
+    private async Task<(int ExitCode, string Stdout, string Stderr)> RunWithEnvironmentAsync(IReadOnlyDictionary<string, string?> environment, params string[] args)
     {
         using var stdout = new StringWriter(CultureInfo.InvariantCulture);
         using var stderr = new StringWriter(CultureInfo.InvariantCulture);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var exit = await EngineeringMentorApp.RunAsync(args, new Dictionary<string, string?>(), stdout, stderr, _directory, timeout.Token);
+        var exit = await EngineeringMentorApp.RunAsync(args, environment, stdout, stderr, _directory, timeout.Token);
         return (exit, stdout.ToString(), stderr.ToString());
     }
 }
