@@ -134,11 +134,7 @@ public sealed class StreamedPathEdgeTests
     public async Task Responses_CallerCancelsWhileTheStreamedCreateIsInFlight_TheResponseIsSeenThroughAndCancelled(int nth)
     {
         var emulatorTime = new FakeTimeProvider(ProtocolKit.Start);
-        await using var k = await ProtocolKit.StartAsync(
-            AssistantsProtocol.Responses,
-            time: emulatorTime,
-            kitTime: TimeProvider.System,
-            emulator: e => e.InProgressDuration = TimeSpan.FromMinutes(1));
+        await using var k = await StartOnEmulatorTimeAsync(emulatorTime);
         k.Script.OnRun(1).CallTools(("get_weather", ParisArguments)).Reply("late");
         k.Script.OnRun(2).Reply("Next one.");
         k.Emulator.Faults.On("POST", "/responses").OnNth(nth).Delay(TimeSpan.FromSeconds(2));
@@ -216,11 +212,7 @@ public sealed class StreamedPathEdgeTests
     public async Task Responses_CancelAndBreakAtTheNextResponsesFirstEvent_TheNextResponseIsCancelled()
     {
         var emulatorTime = new FakeTimeProvider(ProtocolKit.Start);
-        await using var k = await ProtocolKit.StartAsync(
-            AssistantsProtocol.Responses,
-            time: emulatorTime,
-            kitTime: TimeProvider.System,
-            emulator: e => e.InProgressDuration = TimeSpan.FromMinutes(1));
+        await using var k = await StartOnEmulatorTimeAsync(emulatorTime);
         k.Script.OnRun(1).CallTools(("get_weather", """{"city":"Paris"}""")).Reply("late");
         using var cts = new CancellationTokenSource();
         string? firstId = null;
@@ -298,6 +290,17 @@ public sealed class StreamedPathEdgeTests
         public ValueTask SaveAssistantAsync(AssistantRecord record, CancellationToken cancellationToken = default) =>
             _inner.SaveAssistantAsync(record, cancellationToken);
     }
+
+    /// <summary>
+    /// Responses, with the emulator on <paramref name="emulatorTime"/> (each response in progress for a minute of it, faults
+    /// held until it advances) and the kit on the real clock, so a test holds the server while the kit acts.
+    /// </summary>
+    private static Task<ProtocolKit> StartOnEmulatorTimeAsync(FakeTimeProvider emulatorTime) =>
+        ProtocolKit.StartAsync(
+            AssistantsProtocol.Responses,
+            time: emulatorTime,
+            kitTime: TimeProvider.System,
+            emulator: e => e.InProgressDuration = TimeSpan.FromMinutes(1));
 
     private static async Task<List<RunStreamEvent>> CollectAsync(IAsyncEnumerable<RunStreamEvent> events)
     {

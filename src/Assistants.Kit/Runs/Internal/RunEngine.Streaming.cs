@@ -145,13 +145,9 @@ internal sealed partial class RunEngine
 
                         if (_backend.ToolOutputsContinueInNewRun)
                         {
-                            // Responses: the finished response is a step of the run, done once its outputs go in (as an
-                            // Assistants tool-calls step completes on submit); its usage and messages add to the run's.
-                            var step = run.AsStep();
-                            context.EarlierUsage = Sum(context.EarlierUsage, run.Usage);
-                            context.EarlierTurnSteps.Add(step);
-                            context.EarlierTurnMessages.AddRange(run.Messages ?? []);
-                            foreach (var e in stream.OnPolledStep(step))
+                            // Responses: the turn's step is done once its outputs go in (as an Assistants tool-calls step
+                            // completes on submit).
+                            foreach (var e in stream.OnPolledStep(CloseTurn(context, run)))
                             {
                                 yield return e;
                             }
@@ -201,15 +197,17 @@ internal sealed partial class RunEngine
                         {
                             operation = await AdoptAsync(context, latest, cancellationToken).ConfigureAwait(false);
                         }
-                        else if (latest.Id != operation.Snapshot.Id)
+                        else
                         {
-                            // Responses: the outputs went in a new response; the run follows it first (a cancellation from
-                            // here on reaches the running response), then the binding names it.
+                            // Responses: after tool outputs the run goes on in a new response; the run follows it first (a
+                            // cancellation from here on reaches the running response), then the binding names it.
+                            var nextResponse = latest.Id != operation.Snapshot.Id;
                             operation.Snapshot = latest;
-                            await OnNextResponseAsync(context, latest, cancellationToken).ConfigureAwait(false);
+                            if (nextResponse)
+                            {
+                                await OnNextResponseAsync(context, latest, cancellationToken).ConfigureAwait(false);
+                            }
                         }
-
-                        operation.Snapshot = latest;
                     }
 
                     var stepFinished = false;

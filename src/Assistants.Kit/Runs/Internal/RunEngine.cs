@@ -584,10 +584,7 @@ internal sealed partial class RunEngine
                         operation.Snapshot = next;
                         if (_backend.ToolOutputsContinueInNewRun && next.Id != run.Id)
                         {
-                            // Responses: the finished response is a step of the run; its usage and messages add to the run's.
-                            context.EarlierUsage = Sum(context.EarlierUsage, run.Usage);
-                            context.EarlierTurnSteps.Add(run.AsStep());
-                            context.EarlierTurnMessages.AddRange(run.Messages ?? []);
+                            CloseTurn(context, run);
                         }
 
                         await UpdateBindingAsync(context.ConversationKey, b => b with
@@ -957,6 +954,20 @@ internal sealed partial class RunEngine
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// A model turn whose tool outputs continue the run under a new ID (<see cref="IProtocolBackend.ToolOutputsContinueInNewRun"/>;
+    /// Responses: the response that asked for the tools) is a finished step of the run; its usage and messages add to the
+    /// run's. Returns the step.
+    /// </summary>
+    private static RunStepRecord CloseTurn(RunContext context, RunSnapshot turn)
+    {
+        var step = turn.AsStep();
+        context.EarlierUsage = Sum(context.EarlierUsage, turn.Usage);
+        context.EarlierTurnSteps.Add(step);
+        context.EarlierTurnMessages.AddRange(turn.Messages ?? []);
+        return step;
     }
 
     private static KeyValuePair<string, string>[] Outputs(IReadOnlyList<ToolCallRecord> records) =>
